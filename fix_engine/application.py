@@ -1,0 +1,103 @@
+"""Application: the callbacks a FIX application implements (QuickFIX's Application interface).
+
+The session layer calls these synchronously.  ``from_app``/``from_admin`` may raise one of the
+typed errors below; the session turns each into the right FIX answer:
+
+* :class:`RejectLogon` in ``from_admin`` for a Logon -> Logout with the text, then disconnect.
+* :class:`UnsupportedMessageType` -> BusinessMessageReject (380=3 "Unsupported Message Type").
+* :class:`IncorrectTagValue`, :class:`FieldNotFoundReject`, :class:`IncorrectDataFormat`,
+  :class:`TagNotDefined` -> session Reject with the matching SessionRejectReason.
+* :class:`BusinessReject` -> BusinessMessageReject with the given reason.
+* :class:`DoNotSend` in ``to_app`` -> the message is not sent (and consumes no sequence number).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .codec.message import FixMessage
+    from .session.session_id import SessionID
+
+
+class ApplicationError(Exception):
+    """Base of the typed errors an application raises to make the session answer."""
+
+
+class RejectLogon(ApplicationError):
+    """Refuse a Logon: the session answers with a Logout carrying ``str(self)`` and disconnects."""
+
+
+class DoNotSend(ApplicationError):
+    """Raised from ``to_app`` to suppress sending an application message."""
+
+
+class SessionRejectError(ApplicationError):
+    """Base for errors answered with a session Reject (35=3)."""
+
+    reason: int = 99
+
+    def __init__(self, tag: int | None = None, text: str | None = None) -> None:
+        super().__init__(text or "")
+        self.tag = tag
+        self.text = text
+
+
+class FieldNotFoundReject(SessionRejectError):
+    reason = 1  # Required tag missing
+
+
+class TagNotDefined(SessionRejectError):
+    reason = 2  # Tag not defined for this message type
+
+
+class IncorrectTagValue(SessionRejectError):
+    reason = 5  # Value is incorrect (out of range) for this tag
+
+
+class IncorrectDataFormat(SessionRejectError):
+    reason = 6  # Incorrect data format for value
+
+
+class UnsupportedMessageType(ApplicationError):
+    """The application does not handle this MsgType: BusinessMessageReject 380=3."""
+
+
+class BusinessReject(ApplicationError):
+    """Answer with BusinessMessageReject (35=j) with BusinessRejectReason ``reason`` and Text."""
+
+    def __init__(self, reason: int, text: str = "", ref_id: str | None = None) -> None:
+        super().__init__(text)
+        self.reason = reason
+        self.text = text
+        self.ref_id = ref_id
+
+
+class Application:
+    """Callbacks of a FIX application; override what you need (all default to no-ops).
+
+    ``from_app`` defaults to raising :class:`UnsupportedMessageType`, so an application that
+    handles nothing answers every application message with a BusinessMessageReject.
+    """
+
+    def on_create(self, session_id: SessionID) -> None:
+        """A session was created (at start-up or, for templated sessions, on first logon)."""
+
+    def on_logon(self, session_id: SessionID) -> None:
+        """The session completed the logon exchange."""
+
+    def on_logout(self, session_id: SessionID) -> None:
+        """The session logged out or its connection was lost after logon."""
+
+    def to_admin(self, message: FixMessage, session_id: SessionID) -> None:
+        """An admin message is about to be sent (may be modified, e.g. to add Username/Password)."""
+
+    def from_admin(self, message: FixMessage, session_id: SessionID) -> None:
+        """An admin message was received (raise :class:`RejectLogon` to refuse a Logon)."""
+
+    def to_app(self, message: FixMessage, session_id: SessionID) -> None:
+        """An application message is about to be sent (raise :class:`DoNotSend` to drop it)."""
+
+    def from_app(self, message: FixMessage, session_id: SessionID) -> None:
+        """An application message was received, in sequence, validated."""
+        raise UnsupportedMessageType()
