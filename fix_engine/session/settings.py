@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,25 @@ if TYPE_CHECKING:
     from .schedule import SessionSchedule
 
 
-class ConnectionType(str, Enum):
+#: The BeginString values fixgate speaks (FIX.5.0 and later ride on FIXT.1.1).
+BEGIN_STRINGS: tuple[str, ...] = ("FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1")
+
+#: ApplVerID(1128) / DefaultApplVerID(1137) codes and the FIX version each one names.
+APPL_VER_IDS: Mapping[str, str] = MappingProxyType(
+    {
+        "2": "FIX.4.0",
+        "3": "FIX.4.1",
+        "4": "FIX.4.2",
+        "5": "FIX.4.3",
+        "6": "FIX.4.4",
+        "7": "FIX.5.0",
+        "8": "FIX.5.0SP1",
+        "9": "FIX.5.0SP2",
+    }
+)
+
+
+class ConnectionType(StrEnum):
     """ConnectionType: which side opens the TCP connection."""
 
     ACCEPTOR = "acceptor"
@@ -32,7 +50,9 @@ class SessionSettings:
 
     session_id: SessionID
     connection_type: ConnectionType = ConnectionType.ACCEPTOR
-    default_appl_ver_id: str = ""  # DefaultApplVerID (FIXT.1.1), e.g. "9" or "FIX.5.0SP2"
+    # DefaultApplVerID (FIXT.1.1) as its 1137 code: the config accepts "9", "FIX.5.0SP2" or "FIX50SP2"
+    # and stores "9"; APPL_VER_IDS maps the code back to "FIX.5.0SP2".
+    default_appl_ver_id: str = ""
 
     # --- connection
     socket_accept_port: int | None = None  # SocketAcceptPort
@@ -45,7 +65,7 @@ class SessionSettings:
     max_message_size: int = 1 << 20  # MaxMessageSize (fixgate): bound on one frame's bytes
 
     # --- schedule (StartTime/EndTime/StartDay/EndDay/Weekdays/UseLocalTime/TimeZone/NonStopSession)
-    schedule: SessionSchedule | None = None  # None = non-stop
+    schedule: SessionSchedule | None = None  # None = non-stop (fix_engine.config always sets one)
 
     # --- session behaviour
     heart_bt_int: int = 30  # HeartBtInt (initiator sends it; acceptor takes the peer's)
@@ -88,7 +108,10 @@ class SessionSettings:
     file_log_path: str = ""  # FileLogPath
     sql_store_url: str = ""  # fixgate: SQLAlchemy URL built from PostgreSQLStore* or SQLStoreURL
     sql_log_url: str = ""  # fixgate: from PostgreSQLLog* or SQLLogURL
-    screen_log: bool = False  # ScreenLogShowIncoming/Outgoing/Events any Y
+    screen_log: bool = False  # any ScreenLogShowIncoming/Outgoing/Events key set to Y
+    screen_log_show_incoming: bool = True  # ScreenLogShowIncoming
+    screen_log_show_outgoing: bool = True  # ScreenLogShowOutgoing
+    screen_log_show_events: bool = True  # ScreenLogShowEvents
 
     # --- TLS
     socket_use_ssl: bool = False  # SocketUseSSL / SSLEnable
@@ -108,6 +131,11 @@ class SessionSettings:
     @property
     def is_initiator(self) -> bool:
         return self.connection_type is ConnectionType.INITIATOR
+
+    @property
+    def default_appl_ver_name(self) -> str:
+        """DefaultApplVerID as a version name (``"FIX.5.0SP2"``); ``""`` when not configured."""
+        return APPL_VER_IDS.get(self.default_appl_ver_id, "")
 
     @property
     def is_templated(self) -> bool:
