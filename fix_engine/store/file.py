@@ -1,0 +1,395 @@
+"""FileStore: a crash-safe MessageStore in plain files under FileStorePath (QuickFIX FileStore layout).
+
+Per session (``<prefix>`` is :attr:`SessionID.file_prefix`):
+
+``<prefix>.body``
+    Append-only log of outgoing messages.  A header line ``FIXGATE-BODY 1 <generation>\\n``, then
+    one record per saved message::
+
+        <seq> <len> <crc32 hex> <flag>\\n<len raw bytes>\\n
+
+    ``flag`` is ``M`` (message only) or ``I`` (message *and* next sender seq = seq + 1, written by
+    :meth:`FileStore.save_and_incr`, so message and sequence number are one write and one fsync).
+    The CRC covers ``"<seq> <len> <flag>"`` and the raw bytes.  A later record for the same seq
+    overrides an earlier one.  On open the file is scanned to rebuild the in-memory index
+    ``seq -> (offset, length)`` (so ``get_range`` is one ``pread`` per message); the first
+    incomplete or corrupt record ends the log and the file is truncated there (a torn write of a
+    killed process only ever damages the tail of an append-only file).
+``<prefix>.seqnums``
+    ``<sender> : <target> : <generation> : <body offset>\\n``, rewritten atomically (temp file +
+    rename) whenever a sequence number is set.  ``body offset`` is the body size when it was
+    written: ``I`` records after that offset are newer and advance the sender number further.
+    A generation different from the body's (a crash in the middle of a compaction or reset) means
+    the seqnums file alone is authoritative.
+``<prefix>.session``
+    The creation time as UTCTimestamp with microseconds, rewritten atomically on reset.
+
+QuickFIX's ``.header`` index file is not needed: the index is rebuilt by scanning the body.
+
+Durability: with ``sync=True`` (FileStoreSync=Y) every save and every sequence-number change is
+fsynced before the call returns; with ``sync=False`` writes go to the OS (they survive a killed
+process, not a power loss) and :meth:`FileStore.flush` / :meth:`FileStore.close` fsync.
+
+Compaction: :meth:`FileStore.compact` rewrites the body keeping only the latest record of each seq
+``>= keep_from_seq``.  Automatic compaction runs after a save when the body exceeds
+``max(max_body_bytes, 2 * size after the previous compaction)`` and keeps the last
+``keep_messages`` sequence numbers (``seq >= next_sender - keep_messages``).  A ResendRequest for
+older messages finds nothing in the store and the session answers with a SequenceReset-GapFill,
+as QuickFIX does for messages it did not persist.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Callable
+
+from ..codec.errors import FieldValueError
+from ..codec.message import format_epoch_timestamp, parse_utc_timestamp_epoch
+from ..session.session_id import SessionID
+from .base import MessageStore, MessageStoreError, MessageStoreFactory
+from .file_body import FLAG_INCR, FLAG_MESSAGE, BodyScan, body_header, encode_record, scan_body
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+DEFAULT_KEEP_MESSAGES = 100_000
+
+
+class FileStore(MessageStore):
+    """Sequence numbers and sent messages of one session in files that survive a killed process.
+
+    See the module docstring for the file format, the durability rule and the compaction rule.
+    A store assumes it is the only writer of its files (one session, one process).
+    """
+
+    def __init__(
+        self,
+        directory: str,
+        session_id: SessionID,
+        now: float,
+        *,
+        sync: bool = True,
+        max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
+        keep_messages: int = DEFAULT_KEEP_MESSAGES,
+    ) -> None:
+        self._directory = directory
+        prefix = os.path.join(directory, session_id.file_prefix)
+        self.body_path = prefix + ".body"
+        self.seqnums_path = prefix + ".seqnums"
+        self.session_path = prefix + ".session"
+        self._sync = sync
+        self._max_body_bytes = max_body_bytes
+        self._keep_messages = keep_messages
+        self._compact_threshold = max_body_bytes
+        self._fd: int | None = None
+        self._index: dict[int, tuple[int, int]] = {}
+        self._generation = 0
+        self._next_sender = 1
+        self._next_target = 1
+        self._creation_time = now
+        #: bytes cut off the end of the body file on the last open (a torn record); for monitoring
+        self.discarded_tail_bytes = 0
+        try:
+            os.makedirs(directory, exist_ok=True)
+            self._open(now)
+        except OSError as exc:
+            raise MessageStoreError(f"cannot open file store {prefix}: {exc}") from exc
+
+    # ------------------------------------------------------------------ opening and scanning
+
+    def _open(self, now: float) -> None:
+        if os.path.exists(self.session_path):
+            self._creation_time = self._read_creation_time()
+        else:
+            self._creation_time = now
+            self._write_creation_time()
+
+        seqnums = self._read_seqnums()
+        if not os.path.exists(self.body_path) or os.path.getsize(self.body_path) == 0:
+            generation = seqnums[2] if seqnums else 0
+            self._replace_file(self.body_path, body_header(generation))
+
+        scan = self._scan()
+        self._generation = scan.generation
+        self._index = scan.index
+        self.discarded_tail_bytes = os.path.getsize(self.body_path) - scan.valid_end
+        self._fd = os.open(self.body_path, os.O_RDWR | os.O_APPEND)
+        if self.discarded_tail_bytes:
+            os.ftruncate(self._fd, scan.valid_end)
+            if self._sync:
+                os.fsync(self._fd)
+
+        if seqnums is None:  # no seqnums file yet: every I record counts
+            sender, target, generation, offset = 1, 1, scan.generation, 0
+        else:
+            sender, target, generation, offset = seqnums
+        if generation == scan.generation:
+            for record_offset, seq in scan.incr_records:
+                if record_offset >= offset:
+                    sender = seq + 1
+        self._next_sender, self._next_target = sender, target
+        if seqnums is None:
+            self._write_seqnums()
+
+    def _scan(self) -> BodyScan:
+        with open(self.body_path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                raise MessageStoreError(f"{self.body_path}: empty body file")
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                return scan_body(buf, self.body_path)
+
+    def _read_seqnums(self) -> tuple[int, int, int, int] | None:
+        try:
+            with open(self.seqnums_path, "rb") as f:
+                text = f.read()
+        except FileNotFoundError:
+            return None
+        try:
+            parts = [int(p) for p in text.split(b":")]
+        except ValueError:
+            raise MessageStoreError(f"{self.seqnums_path}: corrupt sequence number file {text!r}") from None
+        if len(parts) == 2:  # QuickFIX's "sender : target"
+            return parts[0], parts[1], -1, 0
+        if len(parts) != 4:
+            raise MessageStoreError(f"{self.seqnums_path}: corrupt sequence number file {text!r}")
+        return parts[0], parts[1], parts[2], parts[3]
+
+    def _read_creation_time(self) -> float:
+        with open(self.session_path, "rb") as f:
+            text = f.read().strip()
+        try:
+            return parse_utc_timestamp_epoch(0, text)
+        except FieldValueError:
+            raise MessageStoreError(f"{self.session_path}: corrupt creation time {text!r}") from None
+
+    # ------------------------------------------------------------------ atomic small files
+
+    def _replace_file(self, path: str, content: bytes) -> None:
+        tmp = path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            _write_all(fd, content)
+            if self._sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        if self._sync:
+            self._fsync_directory()
+
+    def _fsync_directory(self) -> None:
+        fd = os.open(self._directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _body_size(self) -> int:
+        assert self._fd is not None
+        return os.fstat(self._fd).st_size
+
+    def _write_seqnums(self) -> None:
+        content = b"%010d : %010d : %d : %d\n" % (
+            self._next_sender,
+            self._next_target,
+            self._generation,
+            self._body_size() if self._fd is not None else 0,
+        )
+        self._replace_file(self.seqnums_path, content)
+
+    def _write_creation_time(self) -> None:
+        self._replace_file(self.session_path, format_epoch_timestamp(self._creation_time, 6) + b"\n")
+
+    def _checked_fd(self) -> int:
+        if self._fd is None:
+            raise MessageStoreError(f"file store {self.body_path} is closed")
+        return self._fd
+
+    # ------------------------------------------------------------------ MessageStore
+
+    def next_sender_seq_num(self) -> int:
+        return self._next_sender
+
+    def next_target_seq_num(self) -> int:
+        return self._next_target
+
+    def set_next_sender_seq_num(self, value: int) -> None:
+        self._next_sender = value
+        self._guarded(self._write_seqnums)
+
+    def set_next_target_seq_num(self, value: int) -> None:
+        self._next_target = value
+        self._guarded(self._write_seqnums)
+
+    def save(self, seq_num: int, raw: bytes) -> None:
+        self._append(seq_num, raw, FLAG_MESSAGE)
+
+    def save_and_incr(self, seq_num: int, raw: bytes) -> None:
+        self._append(seq_num, raw, FLAG_INCR)
+        self._next_sender = seq_num + 1
+
+    def _append(self, seq_num: int, raw: bytes, flag: bytes) -> None:
+        if seq_num < 1:
+            raise ValueError(f"MsgSeqNum must be positive, not {seq_num}")
+        fd = self._checked_fd()
+        raw = bytes(raw)
+        record = encode_record(seq_num, raw, flag)
+
+        def write() -> None:
+            _write_all(fd, record)
+            end = os.lseek(fd, 0, os.SEEK_CUR)  # O_APPEND: the end of what we just wrote
+            if self._sync:
+                os.fsync(fd)
+            self._index[seq_num] = (end - 1 - len(raw), len(raw))
+
+        self._guarded(write)
+        if self._compact_threshold is not None and self._body_size() > self._compact_threshold:
+            next_sender = seq_num + 1 if flag == FLAG_INCR else self._next_sender
+            self.compact(max(1, next_sender - self._keep_messages))
+
+    def get_range(self, begin: int, end: int) -> list[tuple[int, bytes]]:
+        if end < begin:
+            return []
+        fd = self._checked_fd()
+        index = self._index
+        if end - begin + 1 <= len(index):
+            seqs = [seq for seq in range(begin, end + 1) if seq in index]
+        else:
+            seqs = sorted(seq for seq in index if begin <= seq <= end)
+        out = []
+        try:
+            for seq in seqs:
+                offset, length = index[seq]
+                out.append((seq, os.pread(fd, length, offset)))
+        except OSError as exc:
+            raise MessageStoreError(f"cannot read {self.body_path}: {exc}") from exc
+        return out
+
+    def creation_time(self) -> float:
+        return self._creation_time
+
+    def reset(self, now: float) -> None:
+        """Empty body (new generation), sequence numbers 1/1, creation time ``now``.
+
+        Order: body, seqnums, session file, so a crash half-way never serves old messages.
+        """
+
+        def do_reset() -> None:
+            self._generation += 1
+            self._swap_body(body_header(self._generation), {})
+            self._next_sender = self._next_target = 1
+            self._write_seqnums()
+            self._creation_time = now
+            self._write_creation_time()
+            self._compact_threshold = self._max_body_bytes
+
+        self._guarded(do_reset)
+
+    def compact(self, keep_from_seq: int) -> None:
+        """Rewrite the body with the latest record of every seq ``>= keep_from_seq``; drop the rest."""
+
+        def do_compact() -> None:
+            fd = self._checked_fd()
+            self._write_seqnums()  # make the seqnums file authoritative before the body changes
+            generation = self._generation + 1
+            parts = [body_header(generation)]
+            offset = len(parts[0])
+            index: dict[int, tuple[int, int]] = {}
+            for seq in sorted(s for s in self._index if s >= keep_from_seq):
+                data_offset, length = self._index[seq]
+                raw = os.pread(fd, length, data_offset)
+                record = encode_record(seq, raw)
+                index[seq] = (offset + len(record) - 1 - length, length)
+                parts.append(record)
+                offset += len(record)
+            self._generation = generation
+            self._swap_body(b"".join(parts), index)
+            self._write_seqnums()
+            if self._max_body_bytes is not None:
+                self._compact_threshold = max(self._max_body_bytes, 2 * offset)
+
+        self._guarded(do_compact)
+
+    def _swap_body(self, content: bytes, index: dict[int, tuple[int, int]]) -> None:
+        self._replace_file(self.body_path, content)
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd = os.open(self.body_path, os.O_RDWR | os.O_APPEND)
+        self._index = index
+
+    def refresh(self) -> None:
+        """Close and re-read all three files (another process may have written them)."""
+        self._close_fd()
+        self._guarded(lambda: self._open(self._creation_time))
+
+    def flush(self) -> None:
+        fd = self._checked_fd()
+
+        def do_flush() -> None:
+            os.fsync(fd)
+            sync, self._sync = self._sync, True
+            try:
+                self._write_seqnums()
+            finally:
+                self._sync = sync
+
+        self._guarded(do_flush)
+
+    def close(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            if not self._sync:
+                self.flush()
+        finally:
+            self._close_fd()
+
+    def _close_fd(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _guarded(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except OSError as exc:
+            raise MessageStoreError(f"file store {self.body_path}: {exc}") from exc
+
+    @property
+    def body_size(self) -> int:
+        """Current size of the body file in bytes."""
+        return self._body_size()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class FileStoreFactory(MessageStoreFactory):
+    """Creates a FileStore per session under one FileStorePath directory."""
+
+    def __init__(
+        self,
+        directory: str,
+        *,
+        sync: bool = True,
+        max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
+        keep_messages: int = DEFAULT_KEEP_MESSAGES,
+    ) -> None:
+        self.directory = directory
+        self.sync = sync
+        self.max_body_bytes = max_body_bytes
+        self.keep_messages = keep_messages
+
+    def create(self, session_id: SessionID, now: float) -> MessageStore:
+        return FileStore(
+            self.directory,
+            session_id,
+            now,
+            sync=self.sync,
+            max_body_bytes=self.max_body_bytes,
+            keep_messages=self.keep_messages,
+        )
