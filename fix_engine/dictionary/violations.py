@@ -63,6 +63,8 @@ class Violation:
     reason: SessionRejectReason
     tag: int | None = None
     detail: str = ""
+    #: BodyLength or CheckSum is wrong: QuickFIX ignores such a message (no Reject, no MsgSeqNum)
+    garbled: bool = False
 
     @property
     def text(self) -> str:
