@@ -26,9 +26,14 @@ APP_MSG_TYPES = (
 
 #: output name -> (spec file, MsgTypes to keep; None keeps every message)
 OUTPUTS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "FIX40.xml": ("FIX40.xml", SESSION_MSG_TYPES + APP_MSG_TYPES),
+    "FIX41.xml": ("FIX41.xml", SESSION_MSG_TYPES + APP_MSG_TYPES),
     "FIX42.xml": ("FIX42.xml", SESSION_MSG_TYPES + APP_MSG_TYPES),
+    "FIX43.xml": ("FIX43.xml", SESSION_MSG_TYPES + APP_MSG_TYPES),
     "FIX44.xml": ("FIX44.xml", SESSION_MSG_TYPES + APP_MSG_TYPES),
     "FIXT11.xml": ("FIXT11.xml", None),
+    "FIX50.xml": ("FIX50.xml", APP_MSG_TYPES),
+    "FIX50SP1.xml": ("FIX50SP1.xml", APP_MSG_TYPES),
     "FIX50SP2.xml": ("FIX50SP2.xml", APP_MSG_TYPES),
 }
 

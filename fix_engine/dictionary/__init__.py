@@ -13,6 +13,8 @@ from .loader import (
     parse_dictionary_string,
     project_dictionary_dir,
     project_dictionary_path,
+    quickfix_dictionary_dir,
+    resolve_dictionary_path,
 )
 from .model import (
     APPL_VER_IDS,
@@ -66,6 +68,8 @@ __all__ = [
     "parse_dictionary_string",
     "project_dictionary_dir",
     "project_dictionary_path",
+    "quickfix_dictionary_dir",
+    "resolve_dictionary_path",
     "validate",
     "validator_for",
 ]

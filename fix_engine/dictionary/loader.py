@@ -12,6 +12,7 @@ The project's own dictionaries live in the repository's top-level ``dictionaries
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -59,12 +60,43 @@ def project_dictionary_dir() -> Path:
     override = os.environ.get(DICTIONARY_DIR_ENV)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "dictionaries"
+    in_checkout = Path(__file__).resolve().parents[2] / "dictionaries"
+    if in_checkout.is_dir():
+        return in_checkout
+    return Path(sys.prefix) / "share" / "fixgate" / "dictionaries"  # installed as data_files
+
+
+def quickfix_dictionary_dir() -> Path:
+    """Where the ``quickfix`` package installs the full standard dictionaries."""
+    return Path(sys.prefix) / "share" / "quickfix"
+
+
+def resolve_dictionary_path(value: str, base_dir: Path | None = None) -> Path:
+    """Resolve a DataDictionary setting the way fixgate's configs use it.
+
+    1. A path that exists (absolute, relative to ``base_dir``, or to the working directory).
+    2. A bare file name (``FIX44.xml``): the full standard dictionary installed by quickfix
+       (``<prefix>/share/quickfix/``) when present, else fixgate's own ``dictionaries/``.
+    3. ``dictionaries/NAME.xml``: fixgate's own dictionary of that name.
+    """
+    candidate = Path(value)
+    for path in ([candidate] if candidate.is_absolute() else [base_dir / candidate] if base_dir else []) + [candidate]:
+        if path.is_file():
+            return path
+    if len(candidate.parts) == 1:
+        name = candidate.name if candidate.suffix == ".xml" else candidate.name + ".xml"
+        standard = quickfix_dictionary_dir() / name
+        if standard.is_file():
+            return standard
+        return project_dictionary_path(name)
+    if len(candidate.parts) == 2 and candidate.parts[0] == "dictionaries":
+        return project_dictionary_path(candidate.name)
+    raise FileNotFoundError(f"data dictionary {value!r} not found")
 
 
 def project_dictionary_path(name: str) -> Path:
     """Path of a project dictionary by name: ``"FIX44"``, ``"FIX44.xml"`` or ``"FIX.4.4"``."""
-    base = name.removesuffix(".xml")
+    base = Path(name).name.removesuffix(".xml")
     if base.startswith(("FIX.", "FIXT.")):
         base = base.replace(".", "")
     path = project_dictionary_dir() / f"{base}.xml"
