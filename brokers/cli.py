@@ -16,6 +16,8 @@ import click
 COMMAND_SOURCES: tuple[tuple[str, str], ...] = (
     ("fix_engine.codec.cli", "decode"),
     ("fix_engine.dictionary.cli", "dict_group"),
+    ("fix_engine.cli", "reflector"),
+    ("fix_engine.cli", "session_group"),
 )
 
 

@@ -1,0 +1,263 @@
+"""The acceptor side: listening ports, routing a new connection to its session by CompIDs.
+
+* Many sessions share one port; the first message (the Logon) names the session by
+  BeginString, SenderCompID and TargetCompID (plus sub/location IDs when configured).
+* A ``[SESSION]`` whose TargetCompID is ``*`` is a template: any counterparty that logs on
+  gets its own session (and store) created on the fly.
+* ``AllowedRemoteAddresses`` restricts which peer addresses may carry a session.
+* Unknown sessions, garbled first frames and second connections for a session that is
+  already connected are dropped without a reply (FIX session-level rules).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from twisted.application import service
+from twisted.internet import endpoints, task
+from twisted.internet.protocol import ServerFactory
+from twisted.python import log as twisted_log
+
+from ..codec.errors import ParseError
+from ..codec.framing import Frame
+from ..codec.message import FixMessage
+from ..session.session_id import SessionID
+from ..session.settings import SessionSettings
+from .host import DEFAULT_REGISTRY, SessionHost, SessionRegistry
+from .protocol import FixFactoryBase, FixProtocol
+from .shutdown import wait_until
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IReactorTime
+
+    from .session_builder import SessionBuilder
+
+_RouteKey = tuple[str, str, str]  # (BeginString, our CompID, their CompID)
+
+
+class FixAcceptorFactory(ServerFactory, FixFactoryBase):
+    """Builds a :class:`FixProtocol` per accepted connection and routes it to its session."""
+
+    def __init__(
+        self,
+        settings: Iterable[SessionSettings],
+        builder: SessionBuilder,
+        clock: IReactorTime,
+        registry: SessionRegistry = DEFAULT_REGISTRY,
+    ) -> None:
+        self.builder = builder
+        self.clock = clock
+        self.registry = registry
+        self.settings = list(settings)
+        self._by_key: dict[_RouteKey, list[tuple[SessionSettings, SessionHost]]] = defaultdict(list)
+        self._templates: dict[tuple[str, str], SessionSettings] = {}
+        self.connections: set[FixProtocol] = set()
+        if self.settings:
+            self.max_message_size = max(s.max_message_size for s in self.settings)
+            self.socket_nodelay = all(s.socket_nodelay for s in self.settings)
+        for s in self.settings:
+            if s.is_templated:
+                self._templates[(s.session_id.begin_string, s.session_id.sender_comp_id)] = s
+            else:
+                self._add_host(s, s.session_id)
+
+    # ----- FixFactoryBase
+    def now(self) -> float:
+        return self.clock.seconds()
+
+    def buildProtocol(self, addr: object) -> FixProtocol:
+        return FixProtocol(self)
+
+    def connection_opened(self, protocol: FixProtocol) -> None:
+        self.connections.add(protocol)
+
+    def connection_closed(self, protocol: FixProtocol) -> None:
+        self.connections.discard(protocol)
+
+    def route(self, protocol: FixProtocol, frame: object) -> SessionHost | None:
+        """The session named by a connection's first frame, or None (drop without reply)."""
+        assert isinstance(frame, Frame)
+        if frame.error is not None:
+            self.event(f"Dropping {protocol.peer_host}: garbled first message ({frame.error.value})")
+            return None
+        try:
+            msg = FixMessage.parse(frame.raw)
+            begin = msg.get(8) or ""
+            their = msg.get(49) or ""
+            ours = msg.get(56) or ""
+        except ParseError as exc:
+            self.event(f"Dropping {protocol.peer_host}: malformed first message ({exc})")
+            return None
+        candidates = self._by_key.get((begin, ours, their), [])
+        chosen: tuple[SessionSettings, SessionHost] | None = None
+        for settings, host in candidates:
+            if _sub_ids_match(settings.session_id, msg):
+                chosen = (settings, host)
+                break
+        if chosen is None:
+            template = self._templates.get((begin, ours))
+            if template is None or not their:
+                self.event(f"Dropping {protocol.peer_host}: unknown session {begin}:{ours}->{their}")
+                return None
+            session_id = template.session_id.for_counterparty(their)
+            chosen = self._add_host(template, session_id)
+        settings, host = chosen
+        if settings.allowed_remote_addresses and protocol.peer_host not in settings.allowed_remote_addresses:
+            self.event(f"Dropping {protocol.peer_host}: not in AllowedRemoteAddresses of {host.session_id}")
+            return None
+        return host
+
+    # ----- sessions
+    def _add_host(self, settings: SessionSettings, session_id: SessionID) -> tuple[SessionSettings, SessionHost]:
+        host = self.builder.build(settings, session_id, self.now)
+        self.registry.add(host)
+        pair = (settings, host)
+        self._by_key[(session_id.begin_string, session_id.sender_comp_id, session_id.target_comp_id)].append(pair)
+        return pair
+
+    @property
+    def hosts(self) -> list[SessionHost]:
+        return [host for pairs in self._by_key.values() for _, host in pairs]
+
+    def tick(self) -> None:
+        """Once a second: heartbeats, test requests, timeouts, schedules of every session."""
+        now = self.now()
+        for host in self.hosts:
+            try:
+                host.tick(now)
+            except Exception:
+                twisted_log.err(None, f"fixgate: timer of {host.session_id} failed")
+
+    def logout_all(self, text: str = "") -> None:
+        for host in self.hosts:
+            if host.connected:
+                host.logout(text)
+
+
+def _sub_ids_match(session_id: SessionID, msg: FixMessage) -> bool:
+    """Configured sub/location IDs must match the Logon's (ours are its Target*, theirs Sender*)."""
+    pairs = (
+        (session_id.sender_sub_id, 57),
+        (session_id.sender_location_id, 143),
+        (session_id.target_sub_id, 50),
+        (session_id.target_location_id, 142),
+    )
+    return all(not configured or msg.get(tag) == configured for configured, tag in pairs)
+
+
+class AcceptorService(service.MultiService):
+    """Listens on every configured (address, port) and ticks the sessions' timers.
+
+    ``endpoint_factory(settings) -> IStreamServerEndpoint`` lets TLS and tests choose the
+    endpoint; by default a TCP endpoint on SocketAcceptAddress:SocketAcceptPort (TLS when
+    ``SocketUseSSL=Y``).
+    """
+
+    def __init__(
+        self,
+        settings: Iterable[SessionSettings],
+        builder: SessionBuilder,
+        reactor: object,
+        clock: IReactorTime | None = None,
+        registry: SessionRegistry = DEFAULT_REGISTRY,
+        endpoint_factory: Callable[[SessionSettings], object] | None = None,
+    ) -> None:
+        super().__init__()
+        self.reactor = reactor
+        self.clock = clock or reactor  # type: ignore[assignment]
+        self.registry = registry
+        self.factories: list[FixAcceptorFactory] = []
+        self.ports: list[object] = []
+        self._endpoint_factory = endpoint_factory or self._default_endpoint
+        groups: dict[tuple[str, int, bool], list[SessionSettings]] = defaultdict(list)
+        for s in settings:
+            if s.socket_accept_port is None:
+                raise ValueError(f"{s.source or s.session_id}: acceptor session has no SocketAcceptPort")
+            groups[(s.socket_accept_address, s.socket_accept_port, s.socket_use_ssl)].append(s)
+        self._groups = list(groups.values())
+        for group in self._groups:
+            self.factories.append(FixAcceptorFactory(group, builder, self.clock, registry))
+        self._ticker = task.LoopingCall(self.tick)
+        self._ticker.clock = self.clock
+
+    def _default_endpoint(self, settings: SessionSettings) -> object:
+        port = settings.socket_accept_port or 0
+        interface = settings.socket_accept_address or ""
+        if settings.socket_use_ssl:
+            from .tls import server_context_factory
+
+            return endpoints.SSL4ServerEndpoint(
+                self.reactor, port, server_context_factory(settings), interface=interface, backlog=511
+            )
+        return endpoints.TCP4ServerEndpoint(self.reactor, port, interface=interface, backlog=511)
+
+    def startService(self) -> None:
+        super().startService()
+        self._ticker.start(1.0, now=False)
+
+    async def listen(self) -> list[object]:
+        """Start listening on every port (use from tests that need the bound port numbers)."""
+        for group, factory in zip(self._groups, self.factories, strict=True):
+            endpoint = self._endpoint_factory(group[0])
+            port = await endpoint.listen(factory)  # type: ignore[attr-defined]
+            self.ports.append(port)
+        return self.ports
+
+    def privilegedStartService(self) -> None:
+        super().privilegedStartService()
+        from twisted.internet import defer
+
+        self.listening = defer.ensureDeferred(self.listen())
+        self.listening.addErrback(self._listen_failed)
+
+    def _listen_failed(self, failure: object) -> None:
+        twisted_log.err(failure, "fixgate: could not listen")
+        if getattr(self.reactor, "running", False):
+            self.reactor.stop()  # type: ignore[attr-defined]
+
+    def stopService(self) -> object:
+        """Graceful stop: Logout every session, wait LogoutTimeout for the answers, then close."""
+        from twisted.internet import defer
+
+        if self._ticker.running:
+            self._ticker.stop()
+        for factory in self.factories:
+            factory.logout_all("Server shutting down")
+        stop_listening = [defer.maybeDeferred(p.stopListening) for p in self.ports]  # type: ignore[attr-defined]
+        self.ports = []
+        timeout = max((s.logout_timeout for g in self._groups for s in g), default=2.0)
+        connections = [proto for factory in self.factories for proto in factory.connections]
+
+        def all_closed() -> bool:
+            return not any(p.transport is not None and p.transport.connected for p in connections)
+
+        def force(closed: bool) -> None:
+            if not closed:
+                for proto in connections:
+                    if proto.transport is not None and proto.transport.connected:
+                        proto.transport.abortConnection()
+
+        closing = wait_until(self.clock, all_closed, timeout).addCallback(force)
+        done = defer.DeferredList([*stop_listening, closing])
+
+        def _flush(result: object) -> object:
+            for host in self.registry:
+                store = getattr(host.session, "store", None)
+                if store is not None:
+                    store.flush()
+            return result
+
+        done.addBoth(_flush)
+        super().stopService()
+        return done
+
+    def tick(self) -> None:
+        for factory in self.factories:
+            factory.tick()
+
+    @property
+    def bound_ports(self) -> list[int]:
+        return [p.getHost().port for p in self.ports]  # type: ignore[attr-defined]
+

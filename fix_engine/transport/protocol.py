@@ -1,0 +1,176 @@
+"""FixProtocol: one TCP/TLS connection carrying one FIX session (Twisted Protocol).
+
+The protocol is thin (DESIGN.md, example 1): it feeds bytes to a :class:`FrameParser`, hands
+each frame to the pure :class:`~fix_engine.session.session.Session` through its
+:class:`~fix_engine.transport.host.SessionHost`, and performs the actions that come back
+(write bytes, drop the connection).  An acceptor-side connection is bound to its session only
+when the first frame (the Logon) names it.
+
+Back-pressure: the protocol registers itself as a streaming producer on its transport.  When
+the peer reads slower than we write, Twisted pauses us; we stop reading from that peer (so it
+cannot make us produce more) and, if its unsent output passes ``max_pending_output`` bytes, we
+drop it.  Other sessions on the same reactor are never blocked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from twisted.internet import interfaces
+from twisted.internet.protocol import Protocol
+from twisted.python import log as twisted_log
+from zope.interface import implementer
+
+from ..codec.framing import FrameParser
+from ..session.actions import Action, Disconnect, Event, Send
+
+if TYPE_CHECKING:
+    from twisted.python.failure import Failure
+
+    from .host import SessionHost
+
+#: Unsent bytes a slow reader may accumulate before we disconnect it.
+DEFAULT_MAX_PENDING_OUTPUT = 64 << 20
+
+
+@implementer(interfaces.IPushProducer)
+class FixProtocol(Protocol):
+    """A connection speaking FIX; bound to at most one :class:`SessionHost`."""
+
+    def __init__(self, factory: FixFactoryBase, host: SessionHost | None = None) -> None:
+        self.factory = factory
+        self.host: SessionHost | None = host
+        self.parser = FrameParser(max_message_size=factory.max_message_size)
+        self.peer_host = ""
+        self._paused = False
+        self._pending_while_paused = 0
+        self._closing = False
+
+    # ----- Twisted callbacks
+    def connectionMade(self) -> None:
+        peer = self.transport.getPeer()
+        self.peer_host = getattr(peer, "host", "")
+        self.transport.registerProducer(self, True)
+        self._set_nodelay()
+        if self.host is not None:
+            if not self.host.attach(self):
+                self.drop("session already connected")
+                return
+            self.perform(self.host.session.on_connect(self.factory.now()))
+        else:
+            self.factory.connection_opened(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        try:
+            frames = self.parser.feed(data)
+        except Exception:  # pragma: no cover - the parser never raises; belt and braces
+            twisted_log.err(None, "fixgate: framing failed")
+            self.drop("framing error")
+            return
+        for frame in frames:
+            if self._closing:
+                return
+            if self.host is None:
+                host = self.factory.route(self, frame)
+                if host is None:
+                    self.drop("no session for first message")
+                    return
+                if not host.attach(self):
+                    self.drop(f"{host.session_id} is already logged on from another connection")
+                    return
+                self.host = host
+            try:
+                actions = self.host.session.on_frame(frame, self.factory.now())
+            except Exception:
+                twisted_log.err(None, f"fixgate: session {self.host.session_id} failed on a frame")
+                self.drop("internal error")
+                return
+            self.perform(actions)
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        self._closing = True
+        host = self.host
+        if host is not None and host.protocol is self:
+            host.detach(self)
+            try:
+                self.perform(host.session.on_disconnect(self.factory.now()), connected=False)
+            except Exception:
+                twisted_log.err(None, f"fixgate: session {host.session_id} failed on disconnect")
+        self.factory.connection_closed(self)
+
+    # ----- actions from the pure session
+    def perform(self, actions: list[Action], connected: bool = True) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                if connected and not self._closing:
+                    self.write(action.data)
+            elif isinstance(action, Disconnect):
+                if connected:
+                    self.drop(action.reason)
+            elif isinstance(action, Event) and self.host is not None:
+                self.host.event(action.text)
+
+    def write(self, data: bytes) -> None:
+        if self._paused:
+            self._pending_while_paused += len(data)
+            if self._pending_while_paused > self.factory.max_pending_output:
+                self.drop("slow consumer: unsent output over the limit")
+                return
+        self.transport.write(data)
+
+    def drop(self, reason: str) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        if self.host is not None:
+            self.host.event(f"Disconnecting: {reason}")
+        else:
+            self.factory.event(f"Disconnecting {self.peer_host}: {reason}")
+        self.transport.loseConnection()
+
+    def timer_tick(self, now: float) -> None:
+        if self.host is not None and not self._closing:
+            self.perform(self.host.session.on_timer(now))
+
+    # ----- IPushProducer (our transport tells us to stop producing output)
+    def pauseProducing(self) -> None:
+        self._paused = True
+        self.transport.pauseProducing()  # stop reading the peer's requests meanwhile
+
+    def resumeProducing(self) -> None:
+        self._paused = False
+        self._pending_while_paused = 0
+        self.transport.resumeProducing()
+
+    def stopProducing(self) -> None:
+        self._closing = True
+
+    def _set_nodelay(self) -> None:
+        if self.factory.socket_nodelay:
+            try:
+                self.transport.setTcpNoDelay(True)
+            except (AttributeError, OSError):
+                pass
+
+
+class FixFactoryBase:
+    """What a :class:`FixProtocol` needs from its factory (acceptor and initiator factories)."""
+
+    max_message_size: int = 1 << 20
+    max_pending_output: int = DEFAULT_MAX_PENDING_OUTPUT
+    socket_nodelay: bool = True
+
+    def now(self) -> float:
+        raise NotImplementedError
+
+    def route(self, protocol: FixProtocol, frame: object) -> SessionHost | None:
+        return None
+
+    def connection_opened(self, protocol: FixProtocol) -> None:
+        pass
+
+    def connection_closed(self, protocol: FixProtocol) -> None:
+        pass
+
+    def event(self, text: str) -> None:
+        twisted_log.msg(text)
