@@ -16,8 +16,10 @@ Per session (``<prefix>`` is :attr:`SessionID.file_prefix`):
     incomplete or corrupt record ends the log and the file is truncated there (a torn write of a
     killed process only ever damages the tail of an append-only file).
 ``<prefix>.seqnums``
-    ``<sender> : <target> : <generation> : <body offset>\\n``, rewritten atomically (temp file +
-    rename) whenever a sequence number is set.  ``body offset`` is the body size when it was
+    ``<sender> : <target> : <generation> : <body offset>\\n`` in fixed-width fields.  A sequence
+    number change overwrites it in place with one ``pwrite`` (as QuickFIX's FileStore does; a
+    write system call is not torn by a killed process, and ``sync=True`` fsyncs it); resets and
+    compactions replace it atomically (temp file + rename).  ``body offset`` is the body size when it was
     written: ``I`` records after that offset are newer and advance the sender number further.
     A generation different from the body's (a crash in the middle of a compaction or reset) means
     the seqnums file alone is authoritative.
@@ -81,6 +83,7 @@ class FileStore(MessageStore):
         self._keep_messages = keep_messages
         self._compact_threshold = max_body_bytes
         self._fd: int | None = None
+        self._seqnums_fd: int | None = None
         self._index: dict[int, tuple[int, int]] = {}
         self._generation = 0
         self._next_sender = 1
@@ -188,14 +191,35 @@ class FileStore(MessageStore):
         assert self._fd is not None
         return os.fstat(self._fd).st_size
 
-    def _write_seqnums(self) -> None:
-        content = b"%010d : %010d : %d : %d\n" % (
+    def _seqnums_record(self) -> bytes:
+        return b"%010d : %010d : %010d : %020d\n" % (
             self._next_sender,
             self._next_target,
             self._generation,
             self._body_size() if self._fd is not None else 0,
         )
-        self._replace_file(self.seqnums_path, content)
+
+    def _write_seqnums(self) -> None:
+        """Replace the seqnums file atomically (opening, reset, compaction, flush)."""
+        self._close_seqnums_fd()
+        self._replace_file(self.seqnums_path, self._seqnums_record())
+
+    def _update_seqnums(self) -> None:
+        """Overwrite the fixed-width seqnums record in place (every sequence number change)."""
+        fd = self._seqnums_fd
+        if fd is None:
+            fd = self._seqnums_fd = os.open(self.seqnums_path, os.O_RDWR | os.O_CREAT, 0o644)
+        record = self._seqnums_record()
+        if os.pwrite(fd, record, 0) != len(record):
+            raise OSError(f"short write to {self.seqnums_path}")
+        if self._sync:
+            os.fsync(fd)
+
+    def _close_seqnums_fd(self) -> None:
+        fd = getattr(self, "_seqnums_fd", None)
+        self._seqnums_fd = None
+        if fd is not None:
+            os.close(fd)
 
     def _write_creation_time(self) -> None:
         self._replace_file(self.session_path, format_epoch_timestamp(self._creation_time, 6) + b"\n")
@@ -215,11 +239,11 @@ class FileStore(MessageStore):
 
     def set_next_sender_seq_num(self, value: int) -> None:
         self._next_sender = value
-        self._guarded(self._write_seqnums)
+        self._guarded(self._update_seqnums)
 
     def set_next_target_seq_num(self, value: int) -> None:
         self._next_target = value
-        self._guarded(self._write_seqnums)
+        self._guarded(self._update_seqnums)
 
     def save(self, seq_num: int, raw: bytes) -> None:
         self._append(seq_num, raw, FLAG_MESSAGE)
@@ -345,6 +369,7 @@ class FileStore(MessageStore):
             self._close_fd()
 
     def _close_fd(self) -> None:
+        self._close_seqnums_fd()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
