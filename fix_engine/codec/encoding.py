@@ -1,27 +1,177 @@
 """encode(): FixMessage -> wire bytes with BodyLength (9) and CheckSum (10) computed.
 
 Canonical order (DESIGN.md section 3, what QuickFIX puts on the wire): 8, 9, 35, then the other
-header fields ascending by tag, then the body, then the trailer (93, 89) and 10.  Body fields of
-a built message are emitted ascending by tag, each repeating group as one unit at its count
-tag's place with its entries in the order given (dictionary order); a parsed message keeps its
-body in wire order when ``keep_body_order`` is set.
+header fields ascending by tag, then the body ascending by tag, then the trailer (93, 89) and 10.
+A repeating group built with :meth:`FixMessage.add_group` is one ``(count_tag, RepeatingGroup)``
+unit: it sorts at its count tag and its entries keep the order given (dictionary order).
+
+A message that holds a *flat* repeating group (a standard NumInGroup tag with a plain value, as
+in a message parsed from the wire) cannot be sorted without tearing the group apart, so its header
+and body keep their given order (8, 9, 35 still first, the trailer last); ``keep_body_order=True``
+asks for that order on any message.
+
+The hot path is C-level: the layout of a tag sequence (which fields, in which order) is computed
+once and cached as a ``%b`` template, so encoding a message of a known shape is one ``%`` over
+its values plus the CheckSum; only built repeating groups are rendered field by field.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import repeat
+from operator import itemgetter
+
+from .errors import FieldValueError
+from .framing import _TRAILERS, _byte_sum
 from .message import FixMessage, RepeatingGroup
-from .tags import HEADER_TAGS, TRAILER_TAGS
+from .tags import DATA_LENGTH_TAGS, HEADER_TAGS, NUM_IN_GROUP_TAGS, TRAILER_TAGS
 
-_PREFIX: dict[int, bytes] = {t: b"%d=" % t for t in range(1, 2000)}
+_SOH = b"\x01"
+_first = itemgetter(0)
+_second = itemgetter(1)
+_join = _SOH.join
+_concat = bytes.__add__
+_DATA_TAGS = frozenset(DATA_LENGTH_TAGS.values())
 
 
-def _prefix(tag: int) -> bytes:
-    p = _PREFIX.get(tag)
-    if p is None:
-        p = b"%d=" % tag
-        if len(_PREFIX) < 20_000:
-            _PREFIX[tag] = p
-    return p
+class _PrefixCache(dict):  # type: ignore[type-arg]
+    """tag -> ``b"tag="``; computes (and validates) tags it has not seen."""
+
+    def __missing__(self, tag: int) -> bytes:
+        if type(tag) is not int or tag <= 0:
+            raise ValueError(f"{tag!r} is not a FIX tag number")
+        prefix = b"%d=" % tag
+        if len(self) < 20_000:
+            self[tag] = prefix
+        return prefix
+
+
+_PREFIX = _PrefixCache((t, b"%d=" % t) for t in range(1, 2000))
+_prefix = _PREFIX.__getitem__
+
+# Sort ranks: 8, 9 and 10 are dropped (they are computed), 35 first, header, body, trailer.
+_DROP = -(1 << 62)
+_MSG_TYPE = -(1 << 61)
+_HEADER = -(1 << 60)
+_TRAILER = 1 << 60
+
+
+def _ranks(header_tags: frozenset[int], keep_order: bool) -> dict[int, int]:
+    ranks = {tag: _HEADER if keep_order else _HEADER + tag for tag in header_tags}
+    ranks.update({8: _DROP, 9: _DROP, 10: _DROP, 35: _MSG_TYPE, 93: _TRAILER, 89: _TRAILER + 1})
+    for tag in TRAILER_TAGS - {10, 89, 93}:  # pragma: no cover - no other standard trailer tag
+        ranks[tag] = _TRAILER + 2
+    return ranks
+
+
+_RANKS: dict[tuple[frozenset[int], bool], dict[int, int]] = {}
+
+
+def _rank_table(header_tags: frozenset[int], keep_order: bool) -> dict[int, int]:
+    table = _RANKS.get((header_tags, keep_order))
+    if table is None:
+        if len(_RANKS) > 32:
+            _RANKS.clear()
+        table = _RANKS[(header_tags, keep_order)] = _ranks(header_tags, keep_order)
+    return table
+
+
+class _Plan:
+    """How to lay out a message with a given tag sequence: cached, since a program sends the same
+    shapes again and again.  ``template % pick(values)`` renders the body when every value is bytes."""
+
+    __slots__ = ("order", "pick", "template", "begin_index", "keep_order")
+
+    def __init__(self, tags: tuple[int, ...], header_tags: frozenset[int], keep_body_order: bool) -> None:
+        if 35 not in tags:
+            raise ValueError("message has no MsgType (35)")
+        for tag in tags:
+            if type(tag) is not int:
+                raise ValueError(f"{tag!r} is not a FIX tag number")
+        prefixes = list(map(_prefix, tags))  # raises ValueError for a tag that is not positive
+        keep_order = keep_body_order or not NUM_IN_GROUP_TAGS.isdisjoint(tags)
+        order = _layout(tags, header_tags, keep_order)
+        self.order = order
+        self.keep_order = keep_order
+        self.pick = itemgetter(*order) if len(order) > 1 else lambda values, i=order[0]: (values[i],)
+        self.template = b"".join([prefixes[i] + b"%b\x01" for i in order])
+        self.begin_index = tags.index(8) if 8 in tags else -1
+
+
+_PLANS: dict[tuple[tuple[int, ...], frozenset[int], bool], _Plan] = {}
+_MAX_PLANS = 4096
+
+
+def encode(
+    message: FixMessage,
+    begin_string: bytes | None = None,
+    *,
+    header_tags: frozenset[int] = HEADER_TAGS,
+    keep_body_order: bool = False,
+) -> bytes:
+    """Serialise ``message``: BeginString from the message (or ``begin_string``), 9 and 10 computed.
+
+    Any 9 and 10 already in the message are ignored and recomputed.  Raises ``ValueError`` when
+    BeginString or MsgType is missing or a tag is not a positive int, ``TypeError`` for a value
+    that is neither bytes nor a :class:`RepeatingGroup`, and :class:`FieldValueError` when a value
+    other than a raw-data field contains SOH.
+    """
+    fields = message.fields
+    tags = tuple(map(_first, fields))
+    key = (tags, header_tags, keep_body_order)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _Plan(tags, header_tags, keep_body_order)
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    values = list(map(_second, fields))
+    if begin_string is None:
+        if plan.begin_index < 0:
+            raise ValueError("message has no BeginString (8) and none was given")
+        begin_string = values[plan.begin_index]
+    try:
+        body = plan.template % plan.pick(values)
+        separators = len(plan.order)
+    except TypeError:  # a built repeating group, or a value that is not bytes
+        body, separators = _render_with_groups(fields, plan, header_tags, keep_body_order)
+    if body.count(_SOH) != separators:
+        _reject_soh(fields)
+    data = b"8=%b\x019=%d\x01%b" % (begin_string, len(body), body)
+    return data + _TRAILERS[_byte_sum(data) & 0xFF]
+
+
+def _has_flat_group(fields: Sequence[tuple[int, object]]) -> bool:
+    return any(tag in NUM_IN_GROUP_TAGS and not isinstance(value, RepeatingGroup) for tag, value in fields)
+
+
+def _render_with_groups(
+    fields: Sequence[tuple[int, object]], plan: _Plan, header_tags: frozenset[int], keep_body_order: bool
+) -> tuple[bytes, int]:
+    """The body when some values are built groups: each group flattened at its count tag."""
+    order = plan.order
+    if plan.keep_order and not keep_body_order and not _has_flat_group(fields):
+        # the NumInGroup tags all hold built groups: the body can be sorted after all
+        order = _layout(tuple(map(_first, fields)), header_tags, keep_order=False)
+    out: list[bytes] = []
+    for i in order:
+        tag, value = fields[i]
+        if isinstance(value, RepeatingGroup):
+            out.append(_prefix(tag) + b"%d" % len(value))
+            _emit_group(out, value)
+        elif isinstance(value, bytes | bytearray):
+            out.append(_prefix(tag) + value)
+        else:
+            raise TypeError(f"tag {tag}: value must be bytes or a RepeatingGroup, not {type(value).__name__}")
+    out.append(b"")
+    return _join(out), len(out) - 1
+
+
+def _layout(tags: tuple[int, ...], header_tags: frozenset[int], keep_order: bool) -> list[int]:
+    """Indexes of the fields to emit, in wire order (8, 9 and 10 left out: they are computed)."""
+    ranks = _rank_table(header_tags, keep_order)
+    keys = list(map(ranks.get, tags, repeat(0) if keep_order else tags))
+    return sorted(range(len(keys)), key=keys.__getitem__)[keys.count(_DROP) :]
 
 
 def _emit_group(out: list[bytes], group: RepeatingGroup) -> None:
@@ -34,67 +184,11 @@ def _emit_group(out: list[bytes], group: RepeatingGroup) -> None:
                 out.append(_prefix(tag) + value)
 
 
-def encode(
-    message: FixMessage,
-    begin_string: bytes | None = None,
-    *,
-    header_tags: frozenset[int] = HEADER_TAGS,
-    keep_body_order: bool = False,
-) -> bytes:
-    """Serialise ``message``: BeginString from the message (or ``begin_string``), 9 and 10 computed.
-
-    Any 9 and 10 already in the message are ignored and recomputed.
-    """
-    header: list[tuple[int, bytes]] = []
-    body: list[tuple[int, bytes | RepeatingGroup]] = []
-    trailer: list[tuple[int, bytes]] = []
-    msg_type: bytes | None = None
-    begin = begin_string
-    sorted_body = True
-    last_body_tag = 0
-    for field in message.fields:
-        tag = field[0]
-        if tag in header_tags:
-            if tag == 35:
-                msg_type = field[1]  # type: ignore[assignment]
-            elif tag == 8:
-                if begin is None:
-                    begin = field[1]  # type: ignore[assignment]
-            elif tag != 9:
-                header.append(field)  # type: ignore[arg-type]
-        elif tag == 10:
-            continue
-        elif tag in TRAILER_TAGS:
-            trailer.append(field)  # type: ignore[arg-type]
-        else:
-            body.append(field)
-            if tag < last_body_tag:
-                sorted_body = False
-            last_body_tag = tag
-    if begin is None:
-        raise ValueError("message has no BeginString (8) and none was given")
-    if msg_type is None:
-        raise ValueError("message has no MsgType (35)")
-    header.sort(key=_tag_of)
-    if not sorted_body and not keep_body_order:
-        body.sort(key=_tag_of)
-    out: list[bytes] = [b"35=" + msg_type]
-    append = out.append
-    for tag, value in header:
-        append(_prefix(tag) + value)
-    for tag, value in body:
-        if isinstance(value, RepeatingGroup):
-            append(_prefix(tag) + b"%d" % len(value))
-            _emit_group(out, value)
-        else:
-            append(_prefix(tag) + value)
-    for tag, value in trailer:
-        append(_prefix(tag) + value)
-    append(b"")
-    body_bytes = b"\x01".join(out)
-    head = b"8=" + begin + b"\x019=%d\x01" % len(body_bytes)
-    data = head + body_bytes
-    return data + b"10=%03d\x01" % (sum(data) & 0xFF)
+def _reject_soh(fields: Sequence[tuple[int, object]]) -> None:
+    """Raise for the first non-data value containing SOH (data fields may hold any byte)."""
+    for tag, value in FixMessage(list(fields)).iter_flat():  # type: ignore[arg-type]
+        if _SOH in value and tag not in _DATA_TAGS:
+            raise FieldValueError(tag, value, "value without SOH (only raw-data fields may contain SOH)")
 
 
 def encode_fields(fields: list[tuple[int, bytes]]) -> bytes:
@@ -109,10 +203,6 @@ def encode_fields(fields: list[tuple[int, bytes]]) -> bytes:
     if begin is None:
         raise ValueError("fields have no BeginString (8)")
     out.append(b"")
-    body_bytes = b"\x01".join(out)
+    body_bytes = _join(out)
     data = b"8=" + begin + b"\x019=%d\x01" % len(body_bytes) + body_bytes
-    return data + b"10=%03d\x01" % (sum(data) & 0xFF)
-
-
-def _tag_of(field: tuple[int, object]) -> int:
-    return field[0]
+    return data + _TRAILERS[_byte_sum(data) & 0xFF]

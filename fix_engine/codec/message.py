@@ -11,24 +11,27 @@ Representation (the contract every other module relies on):
   added with :meth:`FixMessage.add_group`; :func:`fix_engine.codec.encoding.encode` flattens them.
 
 Values are ``bytes`` inside; :meth:`set` converts ``str``, ``int``, ``Decimal``, ``bool``,
-``datetime``/``date``/``time`` to their FIX text form.  Parsing never copies the buffer per field
+``datetime``/``date``/``time`` to their FIX text form.  Parsing (:mod:`.parsing`) never copies the buffer per field
 beyond the one ``split``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any, Union
 
-from .errors import FieldNotFound, FieldValueError, ParseError
-from .tags import DATA_LENGTH_TAGS, HEADER_TAGS, SOH, TRAILER_TAGS
+from .errors import FieldNotFound, FieldValueError
+from .parsing import split_fields
+from .tags import DATA_LENGTH_TAGS, HEADER_TAGS, TRAILER_TAGS
 
 FieldValue = Union[bytes, "RepeatingGroup"]
 Field = tuple[int, FieldValue]
 
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 
 
 class RepeatingGroup(list):  # type: ignore[type-arg]
@@ -45,23 +48,31 @@ class RepeatingGroup(list):  # type: ignore[type-arg]
 
 
 def to_fix_bytes(value: Any) -> bytes:
-    """Render a Python value as the bytes of a FIX field value."""
+    """Render a Python value as the bytes of a FIX field value.
+
+    ``str`` (UTF-8, which is ASCII for ASCII text), ``int``, ``bool`` (``Y``/``N``), ``Decimal``
+    (plain notation), ``datetime`` (UTCTimestamp, ms), ``date`` (``YYYYMMDD``), ``time``
+    (UTCTimeOnly, ms).  ``float`` is refused: money is ``Decimal``.
+    """
+    convert = _CONVERTERS.get(type(value))
+    if convert is not None:
+        return convert(value)
     if isinstance(value, bytes):
-        return value
+        return bytes(value)
     if isinstance(value, str):
-        return value.encode("latin-1") if value.isascii() else value.encode("utf-8")
+        return str(value).encode()
     if isinstance(value, bool):
         return b"Y" if value else b"N"
     if isinstance(value, int):
-        return str(value).encode("ascii")
+        return b"%d" % value
     if isinstance(value, Decimal):
         return format_decimal(value).encode("ascii")
     if isinstance(value, _dt.datetime):
         return format_utc_timestamp(value).encode("ascii")
     if isinstance(value, _dt.date):
-        return value.strftime("%Y%m%d").encode("ascii")
+        return _format_date(value)
     if isinstance(value, _dt.time):
-        return value.strftime("%H:%M:%S.%f")[:-3].encode("ascii")
+        return _format_time(value)
     if isinstance(value, float):
         raise TypeError("floats are not FIX values: use Decimal for prices and quantities")
     if isinstance(value, bytearray | memoryview):
@@ -69,11 +80,24 @@ def to_fix_bytes(value: Any) -> bytes:
     raise TypeError(f"cannot render {type(value).__name__} as a FIX value")
 
 
+def _format_date(value: _dt.date) -> bytes:
+    return b"%04d%02d%02d" % (value.year, value.month, value.day)
+
+
+def _format_time(value: _dt.time) -> bytes:
+    return b"%02d:%02d:%02d.%03d" % (value.hour, value.minute, value.second, value.microsecond // 1000)
+
+
+_PLAIN_DECIMAL = frozenset("0123456789.-")
+
+
 def format_decimal(value: Decimal) -> str:
     """Plain decimal notation without exponent or superfluous trailing zeros (``100.5``, ``3``)."""
-    if not value.is_finite():
-        raise ValueError(f"{value} is not a FIX decimal")
-    text = format(value, "f")
+    text = str(value)
+    if not _PLAIN_DECIMAL.issuperset(text):  # exponent, NaN or Infinity
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a FIX decimal")
+        text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", ""):
@@ -82,43 +106,90 @@ def format_decimal(value: Decimal) -> str:
 
 
 def format_utc_timestamp(value: _dt.datetime, precision: int = 3) -> str:
-    """UTCTimestamp text, ``YYYYMMDD-HH:MM:SS[.sss|.ssssss|.sssssssss]`` (precision 0, 3, 6 or 9)."""
+    """UTCTimestamp text, ``YYYYMMDD-HH:MM:SS[.sss|.ssssss|.sssssssss]`` (precision 0, 3, 6 or 9).
+
+    A naive datetime is taken to be UTC; an aware one is converted to UTC.
+    """
     if value.tzinfo is not None:
         value = value.astimezone(_UTC)
-    base = value.strftime("%Y%m%d-%H:%M:%S")
+    base = f"{value.year:04d}{value.month:02d}{value.day:02d}-{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
     if precision == 0:
         return base
-    micro = f"{value.microsecond:06d}"
     if precision == 3:
-        return f"{base}.{micro[:3]}"
+        return f"{base}.{value.microsecond // 1000:03d}"
     if precision == 6:
-        return f"{base}.{micro}"
+        return f"{base}.{value.microsecond:06d}"
     if precision == 9:
-        return f"{base}.{micro}000"
+        return f"{base}.{value.microsecond:06d}000"
     raise ValueError(f"timestamp precision must be 0, 3, 6 or 9, not {precision}")
+
+
+_EPOCH = _dt.datetime(1970, 1, 1)
+_last_second: tuple[int, bytes] = (-(1 << 62), b"")  # the whole second formatted last, and its text
 
 
 def format_epoch_timestamp(epoch_seconds: float, precision: int = 3) -> bytes:
-    """UTCTimestamp bytes for seconds since the epoch (what the session passes as ``now``)."""
-    whole = int(epoch_seconds)
-    frac = epoch_seconds - whole
-    t = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=whole)
-    base = b"%04d%02d%02d-%02d:%02d:%02d" % (t.year, t.month, t.day, t.hour, t.minute, t.second)
+    """UTCTimestamp bytes for seconds since the epoch (what the session passes as ``now``).
+
+    The fraction is rounded to the precision (a float like ``x.123`` is ``x.12299999``), carrying
+    into the seconds when needed.
+    """
+    global _last_second
+    units = _UNITS.get(precision)
+    if units is None:
+        raise ValueError(f"timestamp precision must be 0, 3, 6 or 9, not {precision}")
+    whole, frac = divmod(round(epoch_seconds * units), units)
+    last = _last_second  # one read: safe if threads race on the cache
+    if whole == last[0]:
+        base = last[1]
+    else:
+        t = _EPOCH + _dt.timedelta(seconds=whole)
+        base = b"%04d%02d%02d-%02d:%02d:%02d" % (t.year, t.month, t.day, t.hour, t.minute, t.second)
+        _last_second = (whole, base)
     if precision == 0:
         return base
-    if precision == 3:
-        return base + b".%03d" % min(int(frac * 1000 + 1e-6), 999)
-    if precision == 6:
-        return base + b".%06d" % min(int(frac * 1_000_000 + 1e-3), 999_999)
-    if precision == 9:
-        return base + b".%09d" % min(int(frac * 1_000_000_000), 999_999_999)
-    raise ValueError(f"timestamp precision must be 0, 3, 6 or 9, not {precision}")
+    return base + _FRACTION_FORMATS[precision] % frac
+
+
+_UNITS = {0: 1, 3: 1000, 6: 1_000_000, 9: 1_000_000_000}
+_FRACTION_FORMATS = {3: b".%03d", 6: b".%06d", 9: b".%09d"}
+
+
+class _DecimalTextCache(dict):  # type: ignore[type-arg]
+    """Decimal -> FIX bytes.  Equal decimals have the same text, so a hit is exact; bounded."""
+
+    def __missing__(self, value: Decimal) -> bytes:
+        text = format_decimal(value).encode("ascii")
+        if len(self) >= 4096:
+            self.clear()
+        self[value] = text
+        return text
+
+
+_DECIMAL_TEXT = _DecimalTextCache()
+
+_CONVERTERS: dict[type, Any] = {
+    str: str.encode,
+    bytes: lambda value: value,
+    int: lambda value: b"%d" % value,
+    bool: lambda value: b"Y" if value else b"N",
+    Decimal: _DECIMAL_TEXT.__getitem__,
+    _dt.datetime: lambda value: format_utc_timestamp(value).encode("ascii"),
+    _dt.date: _format_date,
+    _dt.time: _format_time,
+}
 
 
 def parse_utc_timestamp(tag: int, raw: bytes) -> _dt.datetime:
     """Parse UTCTimestamp (seconds, ms, us or ns; ns truncated to us) into an aware datetime."""
     try:
-        if len(raw) < 17 or raw[8:9] != b"-" or raw[11:12] != b":" or raw[14:15] != b":":
+        if (
+            len(raw) < 17
+            or raw[8:9] != b"-"
+            or raw[11:12] != b":"
+            or raw[14:15] != b":"
+            or not (raw[0:8] + raw[9:11] + raw[12:14] + raw[15:17]).isdigit()
+        ):
             raise ValueError
         year, month, day = int(raw[0:4]), int(raw[4:6]), int(raw[6:8])
         hour, minute, second = int(raw[9:11]), int(raw[12:14]), int(raw[15:17])
@@ -139,91 +210,6 @@ def parse_utc_timestamp_epoch(tag: int, raw: bytes) -> float:
     return parse_utc_timestamp(tag, raw).timestamp()
 
 
-# --------------------------------------------------------------------------- parsing
-
-
-def _split_fields(buf: bytes, data_length_tags: dict[int, int]) -> list[tuple[int, bytes]]:
-    """Split one complete frame into ``(tag, value)`` pairs, honouring raw-data length fields."""
-    parts = buf.split(SOH)
-    if parts[-1] != b"":
-        raise ParseError("message does not end with SOH")
-    fields: list[tuple[int, bytes]] = []
-    append = fields.append
-    tag_cache_get = _TAG_CACHE.get
-    # Fast path: one C-level split; fall back to positional parsing at a length field.
-    for i in range(len(parts) - 1):
-        part = parts[i]
-        tag_bytes, sep, value = part.partition(b"=")
-        tag = tag_cache_get(tag_bytes)
-        if tag is None:
-            if not sep:
-                raise ParseError(f"field {part[:20]!r} has no '='", offset=i)
-            tag = _tag_number(tag_bytes, i)
-        elif not sep:
-            raise ParseError(f"field {part[:20]!r} has no '='", offset=i)
-        append((tag, value))
-        if tag in data_length_tags:
-            # the remainder may contain SOH inside data values: parse positionally
-            offset = sum(len(p) + 1 for p in parts[: i + 1])
-            fields.extend(_split_positional(buf, offset, data_length_tags, value, tag))
-            return fields
-    return fields
-
-
-_TAG_CACHE: dict[bytes, int] = {str(t).encode(): t for t in range(1, 2000)}
-_TAG_CACHE_LIMIT = 20_000
-
-
-def _tag_number(tag_bytes: bytes, offset: int) -> int:
-    """Validate and convert a tag outside the cache (digits only, positive)."""
-    if not tag_bytes.isdigit() or not tag_bytes.isascii():
-        raise ParseError(f"tag {tag_bytes[:20]!r} is not a number", offset=offset)
-    tag = int(tag_bytes)
-    if tag <= 0 or tag_bytes[:1] == b"0":
-        raise ParseError(f"tag {tag_bytes[:20]!r} is not a positive number without leading zeros", offset=offset)
-    if len(_TAG_CACHE) < _TAG_CACHE_LIMIT:
-        _TAG_CACHE[tag_bytes] = tag
-    return tag
-
-
-def _split_positional(
-    buf: bytes, pos: int, data_length_tags: dict[int, int], length_value: bytes, length_tag: int
-) -> list[tuple[int, bytes]]:
-    fields: list[tuple[int, bytes]] = []
-    pending_data: tuple[int, int] | None = _data_expectation(length_tag, length_value, data_length_tags)
-    end = len(buf)
-    while pos < end:
-        eq = buf.find(b"=", pos)
-        if eq < 0:
-            raise ParseError("field without '='", offset=pos)
-        tag_bytes = buf[pos:eq]
-        tag = _TAG_CACHE.get(tag_bytes)
-        if tag is None:
-            tag = _tag_number(tag_bytes, pos)
-        if pending_data is not None and pending_data[0] == tag:
-            vend = eq + 1 + pending_data[1]
-            if vend >= end or buf[vend : vend + 1] != SOH:
-                raise ParseError(f"data field {tag} is not {pending_data[1]} bytes long", tag=tag, offset=pos)
-        else:
-            vend = buf.find(SOH, eq + 1)
-            if vend < 0:
-                raise ParseError("field not terminated by SOH", tag=tag, offset=pos)
-        value = buf[eq + 1 : vend]
-        fields.append((tag, value))
-        pending_data = _data_expectation(tag, value, data_length_tags)
-        pos = vend + 1
-    return fields
-
-
-def _data_expectation(tag: int, value: bytes, data_length_tags: dict[int, int]) -> tuple[int, int] | None:
-    data_tag = data_length_tags.get(tag)
-    if data_tag is None:
-        return None
-    if not value.isdigit():
-        raise ParseError(f"length field {tag} has non-numeric value {value[:20]!r}", tag=tag)
-    return data_tag, int(value)
-
-
 # --------------------------------------------------------------------------- the message
 
 
@@ -233,46 +219,67 @@ class FixMessage:
     The same class serves parsed messages (flat, wire order) and messages built in code.
     """
 
-    __slots__ = ("fields", "_index")
+    __slots__ = ("fields", "_index", "_indexed_len")
 
     def __init__(self, fields: list[Field] | None = None) -> None:
         self.fields: list[Field] = fields if fields is not None else []
         self._index: dict[int, FieldValue] | None = None
+        self._indexed_len = -1
 
     # ----- construction
     @classmethod
     def new(cls, msg_type: str, *fields: tuple[int, Any]) -> FixMessage:
-        """A message to send: MsgType (35) plus the given ``(tag, value)`` pairs in order."""
-        msg = cls([(35, msg_type.encode("ascii"))])
-        for tag, value in fields:
-            msg.fields.append((tag, to_fix_bytes(value)))
+        """A message to send: MsgType (35) plus the given ``(tag, value)`` pairs in order.
+
+        Values are converted with :func:`to_fix_bytes`; ``bytes`` values are taken as they are.
+        """
+        convert = _CONVERTERS.get
+        converted: list[Field] = [
+            (tag, value.encode()) if type(value) is str
+            else (tag, value) if type(value) is bytes
+            else (tag, convert(type(value), to_fix_bytes)(value))
+            for tag, value in fields
+        ]
+        converted.insert(0, (35, msg_type.encode("ascii")))
+        msg = _new_message(cls)
+        msg.fields = converted
+        msg._index = None
+        msg._indexed_len = -1
         return msg
 
     @classmethod
-    def parse(cls, buf: bytes, data_length_tags: dict[int, int] | None = None) -> FixMessage:
+    def parse(cls, buf: bytes, data_length_tags: Mapping[int, int] | None = None) -> FixMessage:
         """Parse one complete frame (as returned by ``FrameParser``) into a flat message.
 
-        Raises :class:`ParseError` for a field without ``=``, a non-numeric or non-positive tag, a
-        missing final SOH, or a raw-data field shorter than its length field says.
+        Raises :class:`ParseError` for a field without ``=``, a tag that is not a positive number
+        without leading zeros, a missing final SOH, or a raw-data field whose length field is wrong.
         """
-        return cls(_split_fields(buf, DATA_LENGTH_TAGS if data_length_tags is None else data_length_tags))  # type: ignore[arg-type]
+        msg = _new_message(cls)
+        msg.fields = split_fields(buf, DATA_LENGTH_TAGS if data_length_tags is None else data_length_tags)  # type: ignore[assignment]
+        msg._index = None
+        msg._indexed_len = -1
+        return msg
 
     # ----- lookups
     def _build_index(self) -> dict[int, FieldValue]:
-        index: dict[int, FieldValue] = {}
-        for tag, value in self.fields:
-            if tag not in index:
-                index[tag] = value
+        """tag -> first value.  Rebuilt whenever ``fields`` changed length behind our back."""
+        fields = self.fields
+        index: dict[int, FieldValue] = dict(reversed(fields))  # the first occurrence wins
         self._index = index
+        self._indexed_len = len(fields)
         return index
 
     def __contains__(self, tag: object) -> bool:
-        index = self._index if self._index is not None else self._build_index()
+        index = self._index
+        if index is None or self._indexed_len != len(self.fields):
+            index = self._build_index()
         return tag in index
 
     def get_raw(self, tag: int, default: bytes | None = None) -> bytes | None:
         """The first value of ``tag`` as bytes, or ``default``."""
-        index = self._index if self._index is not None else self._build_index()
+        index = self._index
+        if index is None or self._indexed_len != len(self.fields):
+            index = self._build_index()
         value = index.get(tag, default)
         if isinstance(value, RepeatingGroup):
             return str(len(value)).encode("ascii")
@@ -298,7 +305,7 @@ class FixMessage:
             if default is not None:
                 return default
             raise FieldNotFound(tag)
-        if not (value.isdigit() or (value[:1] == b"-" and value[1:].isdigit())):
+        if not (value.isdigit() or (value[:1] == b"-" and value[1:].isdigit())) or len(value) > _MAX_INT_DIGITS:
             raise FieldValueError(tag, value, "int")
         return int(value)
 
@@ -341,7 +348,7 @@ class FixMessage:
     def get_utc_time_only(self, tag: int) -> _dt.time:
         raw = self[tag]
         try:
-            if len(raw) < 8 or raw[2:3] != b":" or raw[5:6] != b":":
+            if len(raw) < 8 or raw[2:3] != b":" or raw[5:6] != b":" or not (raw[0:2] + raw[3:5] + raw[6:8]).isdigit():
                 raise ValueError
             micro = 0
             if len(raw) > 8:
@@ -381,25 +388,28 @@ class FixMessage:
     # ----- mutation
     def set(self, tag: int, value: Any) -> FixMessage:
         """Replace the first occurrence of ``tag`` or append it; returns ``self`` for chaining."""
-        raw = value if isinstance(value, bytes) else to_fix_bytes(value)
+        raw = value if type(value) is bytes else to_fix_bytes(value)
         fields = self.fields
-        for i, (t, _) in enumerate(fields):
-            if t == tag:
-                fields[i] = (tag, raw)
-                if self._index is not None:
-                    self._index[tag] = raw
-                return self
-        fields.append((tag, raw))
-        if self._index is not None:
-            self._index[tag] = raw
+        index = self._index
+        if index is None or self._indexed_len != len(fields):
+            index = self._build_index()
+        if tag in index:
+            fields[list(map(_first, fields)).index(tag)] = (tag, raw)
+        else:
+            fields.append((tag, raw))
+            self._indexed_len += 1
+        index[tag] = raw
         return self
 
     def append(self, tag: int, value: Any) -> FixMessage:
         """Append a field even if the tag is already present."""
-        raw = value if isinstance(value, bytes) else to_fix_bytes(value)
-        self.fields.append((tag, raw))
-        if self._index is not None and tag not in self._index:
-            self._index[tag] = raw
+        raw = value if type(value) is bytes else to_fix_bytes(value)
+        fields = self.fields
+        index = self._index
+        if index is not None and self._indexed_len == len(fields):
+            index.setdefault(tag, raw)
+            self._indexed_len += 1
+        fields.append((tag, raw))
         return self
 
     def remove(self, tag: int) -> bool:
@@ -410,7 +420,12 @@ class FixMessage:
         return len(self.fields) != before
 
     def add_group(self, count_tag: int, entries: Iterable[Sequence[tuple[int, Any]]]) -> FixMessage:
-        """Add a repeating group: ``entries`` are field sequences in dictionary order."""
+        """Add a repeating group: ``entries`` are field sequences in dictionary order.
+
+        The group replaces any field ``count_tag`` already present and is one unit in ``fields``:
+        ``(count_tag, RepeatingGroup)``; a value inside an entry may itself be a ``RepeatingGroup``
+        (nested group).  An empty ``entries`` adds no field (FIX sends no group with 0 entries).
+        """
         group = RepeatingGroup(
             [[(t, v if isinstance(v, RepeatingGroup) else to_fix_bytes(v)) for t, v in entry] for entry in entries]
         )
@@ -443,7 +458,7 @@ class FixMessage:
     def trailer_fields(self, trailer_tags: frozenset[int] = TRAILER_TAGS) -> list[tuple[int, bytes]]:
         return [(t, v) for t, v in self.iter_flat() if t in trailer_tags]
 
-    def groups(self, count_tag: int, member_tags: frozenset[int] | set[int], delimiter: int | None = None) -> list[FixMessage]:
+    def groups(self, count_tag: int, member_tags: AbstractSet[int], delimiter: int | None = None) -> list[FixMessage]:
         """The entries of the first repeating group counted by ``count_tag``.
 
         On a flat (parsed) message, an entry starts at each ``delimiter`` (by default the first
@@ -498,6 +513,10 @@ class FixMessage:
         return encode(self)
 
 
+_new_message = object.__new__
+_first = itemgetter(0)
+
+
 def _iter_group(group: RepeatingGroup) -> Iterator[tuple[int, bytes]]:
     for entry in group:
         for tag, value in entry:
@@ -509,6 +528,7 @@ def _iter_group(group: RepeatingGroup) -> Iterator[tuple[int, bytes]]:
 
 
 _FLOAT_CHARS = frozenset(b"0123456789.-")
+_MAX_INT_DIGITS = 4000  # int() refuses more than 4300 digits (ValueError, not FieldValueError)
 
 
 def _is_fix_float(value: bytes) -> bool:
