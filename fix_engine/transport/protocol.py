@@ -114,11 +114,13 @@ class FixProtocol(Protocol):
         if self._paused:
             self._pending_while_paused += len(data)
             if self._pending_while_paused > self.factory.max_pending_output:
-                self.drop("slow consumer: unsent output over the limit")
+                # loseConnection would wait to flush what this reader never reads: abort
+                self.drop("slow consumer: unsent output over the limit", abort=True)
                 return
         self.transport.write(data)
 
-    def drop(self, reason: str) -> None:
+    def drop(self, reason: str, abort: bool = False) -> None:
+        """Close the connection (after flushing what was written, unless ``abort``)."""
         if self._closing:
             return
         self._closing = True
@@ -126,7 +128,15 @@ class FixProtocol(Protocol):
             self.host.event(f"Disconnecting: {reason}")
         else:
             self.factory.event(f"Disconnecting {self.peer_host}: {reason}")
-        self.transport.loseConnection()
+        if abort:
+            self.transport.abortConnection()
+        else:
+            self.transport.loseConnection()
+
+    @property
+    def closing(self) -> bool:
+        """True once the connection is being closed (no more output is written)."""
+        return self._closing
 
     def timer_tick(self, now: float) -> None:
         if self.host is not None and not self._closing:

@@ -23,6 +23,7 @@ from harness import (  # noqa: E402
 )
 
 from fix_engine.codec.encoding import encode_fields  # noqa: E402
+from fix_engine.codec.message import format_epoch_timestamp  # noqa: E402
 from fix_engine.session.session_id import SessionID  # noqa: E402
 
 
@@ -77,8 +78,9 @@ class RawClient(protocol.Protocol):
 
 
 def logon_bytes(sender: str, target: str = "SERVER", seq: int = 1, begin: str = "FIX.4.4") -> bytes:
+    sending_time = format_epoch_timestamp(reactor.seconds())
     return encode_fields([
-        (8, begin.encode()), (35, b"A"), (34, str(seq).encode()), (49, sender.encode()), (52, b"20261122-10:00:00.000"),
+        (8, begin.encode()), (35, b"A"), (34, str(seq).encode()), (49, sender.encode()), (52, sending_time),
         (56, target.encode()), (98, b"0"), (108, b"30"),
     ])
 
