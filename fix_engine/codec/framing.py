@@ -16,7 +16,7 @@ The parser never raises on input bytes, and what it buffers is bounded by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from zlib import adler32
 
 #: Default upper bound for one message (QuickFIX has no bound; a peer could make it buffer forever).
@@ -34,7 +34,7 @@ MAX_HEADER_SIZE = _MAX_BEGIN_STRING + 3 + _MAX_LENGTH_DIGITS + 1
 _TRAILERS: tuple[bytes, ...] = tuple(b"10=%03d\x01" % i for i in range(256))
 
 
-class FrameError(str, Enum):
+class FrameError(StrEnum):
     """Why a frame is garbled (the session ignores such frames without consuming a MsgSeqNum)."""
 
     CHECKSUM = "CheckSum does not match"
