@@ -6,6 +6,10 @@ each frame to the pure :class:`~fix_engine.session.session.Session` through its
 (write bytes, drop the connection).  An acceptor-side connection is bound to its session only
 when the first frame (the Logon) names it.
 
+Output of one read is written once: while ``dataReceived`` hands its frames to the session,
+everything the session (and the application, through ``send_to_target``) sends is collected
+and goes to the transport as one ``write`` at the end (or before the connection is dropped).
+
 Back-pressure: the protocol registers itself as a streaming producer on its transport.  When
 the peer reads slower than we write, Twisted pauses us; we stop reading from that peer (so it
 cannot make us produce more) and, if its unsent output passes ``max_pending_output`` bytes, we
@@ -18,10 +22,11 @@ from typing import TYPE_CHECKING
 
 from twisted.internet import interfaces
 from twisted.internet.protocol import Protocol
+from twisted.protocols.tls import TLSMemoryBIOProtocol
 from twisted.python import log as twisted_log
 from zope.interface import implementer
 
-from ..codec.framing import FrameParser
+from ..codec.framing import Frame, FrameParser
 from ..session.actions import Action, Disconnect, Event, Send
 
 if TYPE_CHECKING:
@@ -45,6 +50,8 @@ class FixProtocol(Protocol):
         self._paused = False
         self._pending_while_paused = 0
         self._closing = False
+        #: output collected while ``dataReceived`` runs (None: write at once)
+        self._batch: list[bytes] | None = None
 
     # ----- Twisted callbacks
     def connectionMade(self) -> None:
@@ -67,10 +74,27 @@ class FixProtocol(Protocol):
             twisted_log.err(None, "fixgate: framing failed")
             self.drop("framing error")
             return
+        if not frames:
+            return
+        outer = self._batch
+        batch = self._batch = [] if outer is None else outer
+        try:
+            self._frames_received(frames)
+        finally:
+            if outer is None:
+                self._batch = None
+                if batch:
+                    self._write_now(batch[0] if len(batch) == 1 else b"".join(batch))
+
+    def _frames_received(self, frames: list[Frame]) -> None:
+        now = self.factory.now
+        flush_every = self.factory.flush_every_frames if len(frames) > self.factory.flush_every_frames else 0
+        countdown = flush_every
         for frame in frames:
             if self._closing:
                 return
-            if self.host is None:
+            host = self.host
+            if host is None:
                 host = self.factory.route(self, frame)
                 if host is None:
                     self.drop("no session for first message")
@@ -80,12 +104,17 @@ class FixProtocol(Protocol):
                     return
                 self.host = host
             try:
-                actions = self.host.session.on_frame(frame, self.factory.now())
+                actions = host.session.on_frame(frame, now())
             except Exception:
-                twisted_log.err(None, f"fixgate: session {self.host.session_id} failed on a frame")
+                twisted_log.err(None, f"fixgate: session {host.session_id} failed on a frame")
                 self.drop("internal error")
                 return
             self.perform(actions)
+            if flush_every:
+                countdown -= 1
+                if not countdown:
+                    countdown = flush_every
+                    self._flush_early()
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         self._closing = True
@@ -101,7 +130,17 @@ class FixProtocol(Protocol):
     # ----- actions from the pure session
     def perform(self, actions: list[Action], connected: bool = True) -> None:
         for action in actions:
-            if isinstance(action, Send):
+            kind = type(action)  # the action classes are final: no isinstance chain per message
+            if kind is Send:
+                if connected and not self._closing:
+                    self.write(action.data)  # type: ignore[union-attr]
+            elif kind is Event:
+                if self.host is not None:
+                    self.host.event(action.text)  # type: ignore[union-attr]
+            elif kind is Disconnect:
+                if connected:
+                    self.drop(action.reason)  # type: ignore[union-attr]
+            elif isinstance(action, Send):  # subclasses (none in fixgate itself)
                 if connected and not self._closing:
                     self.write(action.data)
             elif isinstance(action, Disconnect):
@@ -110,7 +149,28 @@ class FixProtocol(Protocol):
             elif isinstance(action, Event) and self.host is not None:
                 self.host.event(action.text)
 
+    def _flush_early(self) -> None:
+        """In the middle of a long read: hand what is collected to the kernel now, so that the
+        peer works on it while we process the rest (instead of both sides taking turns)."""
+        batch = self._batch
+        if not batch or self._closing:
+            return
+        data = batch[0] if len(batch) == 1 else b"".join(batch)
+        batch.clear()
+        self._write_now(data)
+        if not self._paused and not self._closing:
+            do_write = getattr(self.transport, "doWrite", None)  # a socket transport's flush
+            if do_write is not None:
+                do_write()  # an error leaves the writer registered: the reactor sees it next
+
     def write(self, data: bytes) -> None:
+        batch = self._batch
+        if batch is not None:
+            batch.append(data)
+            return
+        self._write_now(data)
+
+    def _write_now(self, data: bytes) -> None:
         if self._paused:
             self._pending_while_paused += len(data)
             if self._pending_while_paused > self.factory.max_pending_output:
@@ -124,6 +184,13 @@ class FixProtocol(Protocol):
         if self._closing:
             return
         self._closing = True
+        if not abort:
+            self.transport.unregisterProducer()  # TLS does not close while a producer is registered
+        batch = self._batch
+        if batch:  # what the session sent before deciding to disconnect (a Logout) goes first
+            if not abort:
+                self.transport.write(b"".join(batch))
+            batch.clear()
         if self.host is not None:
             self.host.event(f"Disconnecting: {reason}")
         else:
@@ -145,12 +212,16 @@ class FixProtocol(Protocol):
     # ----- IPushProducer (our transport tells us to stop producing output)
     def pauseProducing(self) -> None:
         self._paused = True
-        self.transport.pauseProducing()  # stop reading the peer's requests meanwhile
+        if not isinstance(self.transport, TLSMemoryBIOProtocol):
+            # stop reading the peer's requests meanwhile; TLS must keep reading to make progress
+            # writing (handshake, alerts): there max_pending_output alone bounds a slow consumer
+            self.transport.pauseProducing()
 
     def resumeProducing(self) -> None:
         self._paused = False
         self._pending_while_paused = 0
-        self.transport.resumeProducing()
+        if not isinstance(self.transport, TLSMemoryBIOProtocol):
+            self.transport.resumeProducing()
 
     def stopProducing(self) -> None:
         self._closing = True
@@ -168,6 +239,8 @@ class FixFactoryBase:
 
     max_message_size: int = 1 << 20
     max_pending_output: int = DEFAULT_MAX_PENDING_OUTPUT
+    #: in a read of more frames than this, the output so far is flushed every this many frames
+    flush_every_frames: int = 10
     socket_nodelay: bool = True
 
     def now(self) -> float:

@@ -2,20 +2,42 @@
 
 Keys (QuickFIX names): ``SocketUseSSL``, ``ServerCertificateFile``, ``ServerCertificateKeyFile``,
 ``ClientCertificateFile``, ``ClientCertificateKeyFile``, ``CertificationAuthoritiesFile``,
-``CertificateVerifyLevel`` (0: no peer verification; 1: verify the peer's certificate when it
-presents one; 2 or more: require and verify it), ``SSLProtocol`` (Apache-style list such as
-``all -SSLv2 -SSLv3 -TLSv1 -TLSv1_1`` or ``+TLSv1.2 +TLSv1.3``) and ``SSLCipherSuite`` (an
-OpenSSL cipher string).  Every problem raises :class:`TlsConfigError` naming the session, the key
-and the file.
+``CertificateVerifyLevel``, ``SSLProtocol`` and ``SSLCipherSuite``.
+
+* Certificate files are PEM.  A certificate file may hold the leaf certificate followed by its
+  intermediate CAs (the chain is sent to the peer); when the key file is not given, the key is
+  read from the certificate file.  Encrypted private keys are not supported.
+* ``CertificateVerifyLevel`` (acceptor): 0 no client certificate is asked for; 1 a client
+  certificate is verified against ``CertificationAuthoritiesFile`` when the client presents one;
+  2 or more a client certificate is required and verified.  Levels 1 and 2 need
+  ``CertificationAuthoritiesFile``.
+* Initiator: when ``CertificationAuthoritiesFile`` is set, the server's certificate must chain to
+  one of those CAs *and* name the connected host (``SocketConnectHost``: a DNS name or an IP
+  address, matched against the certificate's subjectAltName); without it the server is not
+  verified (QuickFIX's behaviour).
+* ``SSLProtocol``: Apache-style list such as ``all -SSLv2 -SSLv3 -TLSv1 -TLSv1_1`` or
+  ``+TLSv1.2 +TLSv1.3``.  Tokens add (``+`` or no sign) or remove (``-``) versions, starting from
+  nothing, or from the default (TLS 1.2 and 1.3) when the first token removes (``-TLSv1.3`` means
+  TLS 1.2 only).  SSLv2/SSLv3 are accepted and never offered.  The result must be a contiguous
+  range (OpenSSL takes a minimum and a maximum).  Default: TLS 1.2 to 1.3.
+* ``SSLCipherSuite``: an OpenSSL cipher string; it governs TLS 1.2 and below (TLS 1.3 suites are
+  OpenSSL's defaults, as with Apache's plain ``SSLCipherSuite``).
+
+Every problem raises :class:`TlsConfigError` naming the session (its ``file:line``), the key and
+the file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
 from twisted.internet import ssl
 from twisted.internet._sslverify import TLSVersion
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 
 from ..session.settings import SessionSettings
 
@@ -36,15 +58,23 @@ _VERSIONS = {
     "tlsv1_3": TLSVersion.TLSv1_3,
 }
 _ORDER = [TLSVersion.TLSv1_0, TLSVersion.TLSv1_1, TLSVersion.TLSv1_2, TLSVersion.TLSv1_3]
+_DEFAULT = (TLSVersion.TLSv1_2, TLSVersion.TLSv1_3)
+_LABEL = {
+    TLSVersion.TLSv1_0: "TLSv1",
+    TLSVersion.TLSv1_1: "TLSv1.1",
+    TLSVersion.TLSv1_2: "TLSv1.2",
+    TLSVersion.TLSv1_3: "TLSv1.3",
+}
 
 
 def protocol_range(settings: SessionSettings) -> tuple[TLSVersion, TLSVersion]:
     """(lowest, highest) TLS version allowed by ``SSLProtocol``; default TLS 1.2 to 1.3."""
     text = settings.ssl_protocol.strip()
-    if not text:
-        return TLSVersion.TLSv1_2, TLSVersion.TLSv1_3
-    allowed: set[TLSVersion] = set()
-    for token in text.replace(",", " ").split():
+    tokens = text.replace(",", " ").split()
+    if not tokens:
+        return _DEFAULT
+    allowed: set[TLSVersion] = set(_ORDER[_ORDER.index(_DEFAULT[0]) :]) if tokens[0][0] == "-" else set()
+    for token in tokens:
         sign = token[0] if token[0] in "+-" else "+"
         name = token.lstrip("+-").lower()
         if name == "all":
@@ -54,12 +84,22 @@ def protocol_range(settings: SessionSettings) -> tuple[TLSVersion, TLSVersion]:
         elif name in _VERSIONS:
             group = {_VERSIONS[name]}
         else:
-            raise TlsConfigError(f"{_where(settings)}SSLProtocol: unknown protocol {token!r}")
+            raise TlsConfigError(
+                f"{_where(settings)}SSLProtocol: unknown protocol {token!r} in {text!r}"
+                " (known: all, SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3)"
+            )
         allowed = allowed | group if sign == "+" else allowed - group
     if not allowed:
         raise TlsConfigError(f"{_where(settings)}SSLProtocol: {text!r} leaves no TLS version enabled")
     ordered = [v for v in _ORDER if v in allowed]
-    return ordered[0], ordered[-1]
+    low, high = ordered[0], ordered[-1]
+    holes = [v for v in _ORDER[_ORDER.index(low) : _ORDER.index(high) + 1] if v not in allowed]
+    if holes:
+        raise TlsConfigError(
+            f"{_where(settings)}SSLProtocol: {text!r} enables {_LABEL[low]} and {_LABEL[high]} but not "
+            f"{', '.join(_LABEL[v] for v in holes)}; give a contiguous range of versions"
+        )
+    return low, high
 
 
 def _where(settings: SessionSettings) -> str:
@@ -72,32 +112,67 @@ def _read(settings: SessionSettings, key: str, path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise TlsConfigError(f"{_where(settings)}{key}: cannot read {path}: {exc.strerror}") from None
+        raise TlsConfigError(f"{_where(settings)}{key}: cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _private_certificate(settings: SessionSettings, cert_key: str, cert_path: str, key_key: str, key_path: str) -> ssl.PrivateCertificate:
-    cert_pem = _read(settings, cert_key, cert_path)
-    key_pem = _read(settings, key_key, key_path) if key_path else cert_pem
+def _certificates(settings: SessionSettings, key: str, path: str) -> list[x509.Certificate]:
+    """Every PEM certificate in ``path`` (at least one), in file order."""
+    pem = _read(settings, key, path)
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise TlsConfigError(f"{_where(settings)}{key}: no PEM certificate in {path}")
     try:
-        return ssl.PrivateCertificate.loadPEM(cert_pem + b"\n" + key_pem)
-    except (crypto.Error, SSL.Error, ValueError) as exc:
-        raise TlsConfigError(f"{_where(settings)}{cert_key}/{key_key}: not a PEM certificate and key: {exc}") from None
+        certs = x509.load_pem_x509_certificates(pem)
+    except ValueError as exc:
+        raise TlsConfigError(f"{_where(settings)}{key}: bad PEM certificate in {path}: {exc}") from None
+    return certs
 
 
-def _authorities(settings: SessionSettings) -> list[ssl.Certificate]:
+def _private_key(settings: SessionSettings, key: str, path: str, pem: bytes) -> Any:
+    try:
+        loaded = serialization.load_pem_private_key(pem, password=None)
+    except TypeError:
+        raise TlsConfigError(
+            f"{_where(settings)}{key}: the private key in {path} is encrypted; give an unencrypted PEM key"
+        ) from None
+    except (ValueError, crypto.Error) as exc:
+        raise TlsConfigError(f"{_where(settings)}{key}: no usable PEM private key in {path}: {exc}") from None
+    return loaded
+
+
+def _identity(
+    settings: SessionSettings, cert_key: str, cert_path: str, key_key: str, key_path: str
+) -> dict[str, Any]:
+    """CertificateOptions keywords for our certificate (+ chain) and its private key.
+
+    pyOpenSSL takes ``cryptography`` objects here (its own X509/PKey are deprecated for these).
+    """
+    certs = _certificates(settings, cert_key, cert_path)
+    if key_path:
+        key = _private_key(settings, key_key, key_path, _read(settings, key_key, key_path))
+    else:
+        key = _private_key(settings, cert_key, cert_path, _read(settings, cert_key, cert_path))
+    check = SSL.Context(SSL.TLS_METHOD)
+    try:
+        check.use_certificate(certs[0])
+        check.use_privatekey(key)
+        check.check_privatekey()
+    except SSL.Error:
+        raise TlsConfigError(
+            f"{_where(settings)}{key_key}: the key in {key_path or cert_path} does not match the certificate "
+            f"in {cert_path} ({cert_key})"
+        ) from None
+    identity: dict[str, Any] = {"privateKey": key, "certificate": certs[0]}
+    if len(certs) > 1:
+        identity["extraCertChain"] = certs[1:]
+    return identity
+
+
+def _authorities(settings: SessionSettings) -> list[crypto.X509]:
+    """The trusted CAs (pyOpenSSL objects: ``X509Store.add_cert`` takes nothing else)."""
     if not settings.certification_authorities_file:
         return []
-    pem = _read(settings, "CertificationAuthoritiesFile", settings.certification_authorities_file)
-    certs = []
-    for block in pem.split(b"-----END CERTIFICATE-----"):
-        if b"-----BEGIN CERTIFICATE-----" in block:
-            try:
-                certs.append(ssl.Certificate.loadPEM(block + b"-----END CERTIFICATE-----\n"))
-            except (crypto.Error, SSL.Error, ValueError) as exc:
-                raise TlsConfigError(f"{_where(settings)}CertificationAuthoritiesFile: bad certificate: {exc}") from None
-    if not certs:
-        raise TlsConfigError(f"{_where(settings)}CertificationAuthoritiesFile: no certificate in {settings.certification_authorities_file}")
-    return certs
+    certs = _certificates(settings, "CertificationAuthoritiesFile", settings.certification_authorities_file)
+    return [crypto.X509.from_cryptography(c) for c in certs]
 
 
 def _version_bounds(low: TLSVersion, high: TLSVersion) -> dict[str, TLSVersion]:
@@ -110,58 +185,77 @@ def _version_bounds(low: TLSVersion, high: TLSVersion) -> dict[str, TLSVersion]:
     return bounds
 
 
-def _ciphers(settings: SessionSettings) -> dict[str, object]:
-    if not settings.ssl_cipher_suite:
-        return {}
-    ciphers = ssl.AcceptableCiphers.fromOpenSSLCipherString(settings.ssl_cipher_suite)
-    return {"acceptableCiphers": ciphers}
+def _common(settings: SessionSettings) -> dict[str, Any]:
+    """Version bounds and cipher list shared by both sides."""
+    options: dict[str, Any] = dict(_version_bounds(*protocol_range(settings)))
+    if settings.ssl_cipher_suite:
+        ciphers = ssl.AcceptableCiphers.fromOpenSSLCipherString(settings.ssl_cipher_suite)
+        options["acceptableCiphers"] = ciphers
+    return options
+
+
+def _certificate_options(settings: SessionSettings, **options: Any) -> ssl.CertificateOptions:
+    try:
+        return ssl.CertificateOptions(**options)
+    except ValueError as exc:
+        if settings.ssl_cipher_suite and "cipher" in str(exc).lower():
+            raise TlsConfigError(
+                f"{_where(settings)}SSLCipherSuite: {settings.ssl_cipher_suite!r} selects no cipher "
+                "OpenSSL supports here"
+            ) from None
+        raise TlsConfigError(f"{_where(settings)}TLS settings rejected: {exc}") from None
 
 
 def server_context_factory(settings: SessionSettings) -> ssl.CertificateOptions:
     """The acceptor's context: our certificate; client certificates per CertificateVerifyLevel."""
-    cert = _private_certificate(
+    identity = _identity(
         settings,
         "ServerCertificateFile",
         settings.server_certificate_file,
         "ServerCertificateKeyFile",
         settings.server_certificate_key_file,
     )
-    low, high = protocol_range(settings)
     level = settings.certificate_verify_level
     cas = _authorities(settings)
     if level >= 1 and not cas:
-        raise TlsConfigError(f"{_where(settings)}CertificateVerifyLevel={level} needs CertificationAuthoritiesFile")
-    options = ssl.CertificateOptions(
-        privateKey=cert.privateKey.original,
-        certificate=cert.original,
-        verify=level >= 1,
-        caCerts=[c.original for c in cas] if level >= 1 else None,
-        requireCertificate=level >= 2,
-        **_version_bounds(low, high),  # type: ignore[arg-type]
-        **_ciphers(settings),  # type: ignore[arg-type]
-    )
-    return options
-
-
-def client_context_factory(settings: SessionSettings, hostname: str) -> ssl.CertificateOptions:
-    """The initiator's context: our client certificate if configured; verify the server by CA."""
-    kwargs: dict[str, object] = {}
-    if settings.client_certificate_file:
-        cert = _private_certificate(
-            settings,
-            "ClientCertificateFile",
-            settings.client_certificate_file,
-            "ClientCertificateKeyFile",
-            settings.client_certificate_key_file,
+        raise TlsConfigError(
+            f"{_where(settings)}CertificateVerifyLevel={level} needs CertificationAuthoritiesFile"
         )
-        kwargs.update(privateKey=cert.privateKey.original, certificate=cert.original)
-    cas = _authorities(settings)
-    low, high = protocol_range(settings)
-    verify = bool(cas)  # an initiator verifies the server whenever it is given CAs
-    return ssl.CertificateOptions(
-        verify=verify,
-        caCerts=[c.original for c in cas] if verify else None,
-        **_version_bounds(low, high),  # type: ignore[arg-type]
-        **_ciphers(settings),  # type: ignore[arg-type]
-        **kwargs,  # type: ignore[arg-type]
+    return _certificate_options(
+        settings,
+        verify=level >= 1,
+        caCerts=cas if level >= 1 else None,
+        requireCertificate=level >= 2,
+        **identity,
+        **_common(settings),
     )
+
+
+def client_context_factory(settings: SessionSettings, hostname: str) -> IOpenSSLClientConnectionCreator:
+    """The initiator's connection creator for ``hostname``.
+
+    Presents our client certificate when one is configured.  With CertificationAuthoritiesFile
+    the server must present a certificate that chains to those CAs and names ``hostname``.
+    """
+    options = _common(settings)
+    if settings.client_certificate_key_file and not settings.client_certificate_file:
+        raise TlsConfigError(
+            f"{_where(settings)}ClientCertificateKeyFile is set ({settings.client_certificate_key_file}) "
+            "but ClientCertificateFile is not"
+        )
+    if settings.client_certificate_file:
+        options.update(
+            _identity(
+                settings,
+                "ClientCertificateFile",
+                settings.client_certificate_file,
+                "ClientCertificateKeyFile",
+                settings.client_certificate_key_file,
+            )
+        )
+    cas = _authorities(settings)
+    if not cas:  # IOpenSSLClientConnectionCreator (zope-declared, invisible to mypy)
+        return cast(IOpenSSLClientConnectionCreator, _certificate_options(settings, **options))
+    _certificate_options(settings, **options)  # config errors surface here, with the session's name
+    trust = ssl.trustRootFromCertificates([ssl.Certificate(c) for c in cas])
+    return ssl.optionsForClientTLS(hostname, trustRoot=trust, extraCertificateOptions=options)
