@@ -178,6 +178,8 @@ class AcceptorService(service.MultiService):
             groups[(s.socket_accept_address, s.socket_accept_port, s.socket_use_ssl)].append(s)
         self._groups = list(groups.values())
         for group in self._groups:
+            _check_same_tls(group)
+        for group in self._groups:
             self.factories.append(FixAcceptorFactory(group, builder, self.clock, registry))
         self._ticker = task.LoopingCall(self.tick)
         self._ticker.clock = self.clock
@@ -261,3 +263,27 @@ class AcceptorService(service.MultiService):
     def bound_ports(self) -> list[int]:
         return [p.getHost().port for p in self.ports]  # type: ignore[attr-defined]
 
+
+
+_TLS_KEYS = (
+    ("ServerCertificateFile", "server_certificate_file"),
+    ("ServerCertificateKeyFile", "server_certificate_key_file"),
+    ("CertificationAuthoritiesFile", "certification_authorities_file"),
+    ("CertificateVerifyLevel", "certificate_verify_level"),
+    ("SSLProtocol", "ssl_protocol"),
+    ("SSLCipherSuite", "ssl_cipher_suite"),
+)
+
+
+def _check_same_tls(group: list[SessionSettings]) -> None:
+    """Sessions sharing a TLS port share one TLS context: their TLS keys must agree."""
+    first = group[0]
+    if not first.socket_use_ssl:
+        return
+    for other in group[1:]:
+        for key, attribute in _TLS_KEYS:
+            if getattr(other, attribute) != getattr(first, attribute):
+                raise ValueError(
+                    f"{other.source or other.session_id}: {key} differs from {first.source or first.session_id} "
+                    f"although both accept on port {first.socket_accept_port}"
+                )

@@ -166,6 +166,9 @@ class InitiatorService(service.Service):
         )
 
         def stop_clients(_: object) -> defer.Deferred[object]:
+            for s in self.sessions:
+                if s.host.protocol is not None:
+                    s.host.protocol.drop("shutting down")  # unregisters the producer so TLS can close
             stops = [s.client.stopService() for s in self.sessions if s.client.running]
             return defer.DeferredList(stops)
 
