@@ -49,11 +49,40 @@ def is_poss_dup(message: FixMessage) -> bool:
     return message.get_raw(tags.PossDupFlag) == b"Y"
 
 
+#: ``YYYYMMDD-HH:MM:SS`` -> whole epoch seconds, for the seconds seen last (SendingTimes of a
+#: busy session share their seconds part; parsing it through ``datetime`` once is enough).
+_SECONDS: dict[bytes, int] = {}
+_FRACTION_LENGTHS = (21, 24, 27)  # .sss, .ssssss, .sssssssss
+
+
+def utc_timestamp_epoch(tag: int, raw: bytes) -> float:
+    """``parse_utc_timestamp_epoch`` (same result, same FieldValueError) with the seconds part cached."""
+    seconds = _SECONDS.get(raw[:17])
+    if seconds is None:
+        prefix = raw[:17]
+        try:
+            seconds = int(parse_utc_timestamp_epoch(tag, prefix))  # validates the prefix
+        except FieldValueError:
+            raise FieldValueError(tag, raw, "UTCTimestamp") from None
+        if len(_SECONDS) >= 64:
+            _SECONDS.clear()
+        _SECONDS[prefix] = seconds
+    if len(raw) == 17:
+        return float(seconds)
+    if raw[17:18] != b"." or len(raw) not in _FRACTION_LENGTHS or not raw[18:].isdigit():
+        raise FieldValueError(tag, raw, "UTCTimestamp")
+    # what datetime.timestamp() computes: (seconds * 10**6 + microseconds) / 10**6
+    return (seconds * 1_000_000 + int((raw[18:] + b"000000")[:6])) / 1_000_000
+
+
 def sending_time_problem(message: FixMessage, now: float, max_latency: float) -> SessionRejectReason | None:
     """SendingTime (52) unreadable (6) or further than ``max_latency`` seconds from ``now`` (10)."""
+    raw = message.get_raw(tags.SendingTime)
+    if raw is None:
+        return SessionRejectReason.INCORRECT_DATA_FORMAT_FOR_VALUE
     try:
-        sent = parse_utc_timestamp_epoch(tags.SendingTime, message[tags.SendingTime])
-    except (FieldValueError, KeyError):
+        sent = utc_timestamp_epoch(tags.SendingTime, raw)
+    except FieldValueError:
         return SessionRejectReason.INCORRECT_DATA_FORMAT_FOR_VALUE
     if abs(now - sent) > max_latency:
         return SessionRejectReason.SENDINGTIME_ACCURACY_PROBLEM
@@ -70,12 +99,15 @@ def poss_dup_problem(message: FixMessage) -> tuple[SessionRejectReason, int | No
     if not orig_raw:
         return SessionRejectReason.REQUIRED_TAG_MISSING, tags.OrigSendingTime
     try:
-        orig = parse_utc_timestamp_epoch(tags.OrigSendingTime, orig_raw)
+        orig = utc_timestamp_epoch(tags.OrigSendingTime, orig_raw)
     except FieldValueError:
         return SessionRejectReason.INCORRECT_DATA_FORMAT_FOR_VALUE, tags.OrigSendingTime
+    sent_raw = message.get_raw(tags.SendingTime)
+    if sent_raw is None:
+        return SessionRejectReason.INCORRECT_DATA_FORMAT_FOR_VALUE, tags.SendingTime
     try:
-        sent = parse_utc_timestamp_epoch(tags.SendingTime, message[tags.SendingTime])
-    except (FieldValueError, KeyError):
+        sent = utc_timestamp_epoch(tags.SendingTime, sent_raw)
+    except FieldValueError:
         return SessionRejectReason.INCORRECT_DATA_FORMAT_FOR_VALUE, tags.SendingTime
     if orig > sent:
         return SessionRejectReason.SENDINGTIME_ACCURACY_PROBLEM, None

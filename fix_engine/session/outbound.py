@@ -10,6 +10,7 @@ anything else become one SequenceReset-GapFill.  Pure: ``now`` comes in, actions
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import TYPE_CHECKING, Protocol
 
 from ..application import Application, DoNotSend
@@ -27,6 +28,19 @@ from .state import SessionState
 
 if TYPE_CHECKING:
     from ..store.base import MessageStore
+
+_first = itemgetter(0)
+_MSG_TYPE_TEXT: dict[bytes, str] = {}
+
+
+def msg_type_text(raw: bytes) -> str:
+    """``raw.decode("latin-1")``, memoised for the MsgTypes seen (bounded)."""
+    text = _MSG_TYPE_TEXT.get(raw)
+    if text is None:
+        text = raw.decode("latin-1")
+        if len(_MSG_TYPE_TEXT) < 1024:
+            _MSG_TYPE_TEXT[raw] = text
+    return text
 
 #: Admin messages that go on the wire before the logon exchange completes (QuickFIX sendRaw).
 SENT_BEFORE_LOGON = frozenset(
@@ -76,12 +90,22 @@ class Outbound:
         ):
             if value:
                 self.header.append((tag, value.encode("latin-1")))
+        #: every tag fill_header sets: when a message carries none of them (a message built
+        #: with ``FixMessage.new``), the header is appended in one step
+        self.header_tags = frozenset([tag for tag, _ in self.header] + [tags.MsgSeqNum, tags.SendingTime])
 
     def timestamp(self, now: float) -> bytes:
         """SendingTime for ``now`` (no fraction on FIX.4.0/4.1, else TimestampPrecision)."""
         return format_epoch_timestamp(now, self.precision)
 
     def fill_header(self, message: FixMessage, seq: int, now: float) -> None:
+        fields = message.fields
+        if self.header_tags.isdisjoint(map(_first, fields)):
+            # what the ``set`` calls below do when none of the tags is present: append them
+            fields += self.header
+            fields.append((tags.MsgSeqNum, b"%d" % seq))
+            fields.append((tags.SendingTime, format_epoch_timestamp(now, self.precision)))
+            return
         for tag, value in self.header:
             message.set(tag, value)
         message.set(tags.MsgSeqNum, seq)
@@ -99,7 +123,12 @@ class Outbound:
         """Fill the header, run to_admin/to_app, encode, store (unless ``seq`` is given: a
         resent number, not stored again), and emit Send when the message may go on the wire in
         ``state``.  Returns whether a Send was emitted."""
-        msg_type = message.get(tags.MsgType) or ""
+        fields = message.fields
+        first = fields[0] if fields else None
+        if first is not None and first[0] == tags.MsgType and type(first[1]) is bytes:
+            msg_type = msg_type_text(first[1])  # FixMessage.new puts 35 first
+        else:
+            msg_type = message.get(tags.MsgType) or ""
         number = self.store.next_sender_seq_num() if seq is None else seq
         self.fill_header(message, number, now)
         if msg_type in ADMIN_MSG_TYPES:

@@ -72,7 +72,7 @@ from ..dictionary.violations import REJECT_REASON_TEXT, SessionRejectReason, Vio
 from . import admin, checks
 from .actions import Action, Disconnect, Event
 from .heartbeat import HeartbeatMonitor, TimerDue
-from .outbound import Outbound
+from .outbound import Outbound, msg_type_text
 from .sequencing import (
     InboundQueue,
     ResendRange,
@@ -92,6 +92,12 @@ R = SessionRejectReason
 
 #: TestReqID of the TestRequests we send (QuickFIX uses the same constant).
 TEST_REQ_ID = "TEST"
+
+#: MsgTypes :meth:`Session._sequenced` hands to their own handlers (the others go by
+#: ``_in_sequence`` then ``_deliver``).
+_OWN_SEQUENCE_RULES = frozenset(
+    {MsgTypes.Logon, MsgTypes.Logout, MsgTypes.ResendRequest, MsgTypes.SequenceReset}
+)
 
 
 class SessionLog(Protocol):
@@ -135,6 +141,13 @@ class Session:
         self._data_length_tags = dict(data_length_tags) if data_length_tags is not None else None
         self._log = log
         self._begin = self.session_id.begin_string
+        # hot-path constants: incoming header fields are compared as bytes, not decoded
+        self._begin_raw = self._begin.encode("latin-1")
+        self._sender_raw = self.session_id.sender_comp_id.encode("latin-1")
+        self._target_raw = self.session_id.target_comp_id.encode("latin-1")
+        self._any_target = self.session_id.target_comp_id == "*"
+        #: MsgTypes the dictionary knows (memoised answers of ``is_known_msg_type``)
+        self._known_msg_types: set[bytes] = set()
         self._heartbeat = HeartbeatMonitor(settings.heart_bt_int, settings.test_request_delay_multiplier)
         self._outbound = Outbound(
             settings, store, application, self._heartbeat, data_length_tags=self._data_length_tags, log=log
@@ -467,22 +480,31 @@ class Session:
     def _receive(self, message: FixMessage, now: float, out: list[Action]) -> None:
         self._heartbeat.received(now)
         self._verify(message, now, out)
-        if self.state.logged_on:
+        # nothing queued and no ResendRequest outstanding (the usual case): nothing to follow up
+        if (self._queue or self._resend_range is not None) and self.state.logged_on:
             self._drain_queue(now, out)
-        if self.state.logged_on:
-            self._follow_up_resend(now, out)
+            if self.state.logged_on:
+                self._follow_up_resend(now, out)
 
     def _verify(self, message: FixMessage, now: float, out: list[Action]) -> None:
-        """Steps 1-6 of the module docstring, then the sequenced part."""
-        before_logon = self.state.awaiting_logon
-        msg_type = message.get(tags.MsgType)
-        if not msg_type:
+        """Steps 1-6 of the module docstring, then the sequenced part.
+
+        Header fields are read once, as bytes, and compared with the session's pre-encoded
+        values (the hot path of every incoming message).
+        """
+        state = self.state
+        before_logon = state is SessionState.AWAITING_LOGON or state is SessionState.LOGON_SENT
+        get_raw = message.get_raw
+        msg_type_raw = get_raw(tags.MsgType)
+        if not msg_type_raw:
             self._garbled("Message without MsgType ignored", now, out)
             return
+        msg_type = msg_type_text(msg_type_raw)
         # 1. MsgSeqNum
-        seq = checks.msg_seq_num(message)
-        if seq is None:
-            what = "without" if message.get_raw(tags.MsgSeqNum) is None else "with an invalid"
+        seq_raw = get_raw(tags.MsgSeqNum)
+        seq = int(seq_raw) if seq_raw and seq_raw.isdigit() else 0
+        if seq <= 0:
+            what = "without" if seq_raw is None else "with an invalid"
             text = f"Received message {what} MsgSeqNum"
             if before_logon:
                 out.append(Event(text))
@@ -491,7 +513,7 @@ class Session:
                 self._logout_and_disconnect(text, now, out, message)
             return
         # 2. BeginString
-        if message.get(tags.BeginString) != self._begin:
+        if get_raw(tags.BeginString) != self._begin_raw:
             text = "Incorrect BeginString"
             if before_logon:
                 out.append(Event(f"{text}: {message.get(tags.BeginString)}"))
@@ -500,7 +522,18 @@ class Session:
                 self._logout_and_disconnect(text, now, out, message)
             return
         # 3. validation
-        violation = self._validation_problem(message, msg_type)
+        sender = get_raw(tags.SenderCompID)
+        target = get_raw(tags.TargetCompID)
+        sending_time = get_raw(tags.SendingTime)
+        violation: Violation | None
+        if not sender:
+            violation = Violation(R.REQUIRED_TAG_MISSING, tags.SenderCompID)
+        elif not target:
+            violation = Violation(R.REQUIRED_TAG_MISSING, tags.TargetCompID)
+        elif not sending_time:
+            violation = Violation(R.REQUIRED_TAG_MISSING, tags.SendingTime)
+        else:
+            violation = self._dictionary_problem(message, msg_type, msg_type_raw)
         if violation is not None:
             if violation.garbled:
                 self._garbled(f"Garbled message ignored ({violation.detail or violation.text})", now, out)
@@ -514,17 +547,20 @@ class Session:
         if before_logon:
             if not (
                 msg_type == MsgTypes.Logon
-                or (msg_type == MsgTypes.Logout and self.state is SessionState.LOGON_SENT)
+                or (msg_type == MsgTypes.Logout and state is SessionState.LOGON_SENT)
             ):
                 out.append(Event(f"First message is not a Logon (35={msg_type})"))
                 self._disconnect("first message is not a Logon", now, out)
                 return
-        elif msg_type == MsgTypes.Logon and message.get_raw(tags.ResetSeqNumFlag) != b"Y":
+        elif msg_type == MsgTypes.Logon and get_raw(tags.ResetSeqNumFlag) != b"Y":
             out.append(Event("Logon received while logged on"))
             self._disconnect("Logon received while logged on", now, out)
             return
-        # 5. CompIDs
-        if self.settings.check_comp_id and not checks.comp_ids_match(message, self.session_id):
+        settings = self.settings
+        # 5. CompIDs (as checks.comp_ids_match, on the bytes)
+        if settings.check_comp_id and (
+            target != self._sender_raw or not (self._any_target or sender == self._target_raw)
+        ):
             text = REJECT_REASON_TEXT[R.COMPID_PROBLEM]
             if before_logon:
                 out.append(
@@ -536,8 +572,8 @@ class Session:
                 self._logout_and_disconnect(text, now, out, message)
             return
         # 6. SendingTime
-        if self.settings.check_latency:
-            problem = checks.sending_time_problem(message, now, self.settings.max_latency)
+        if settings.check_latency:
+            problem = checks.sending_time_problem(message, now, settings.max_latency)
             if problem is not None:
                 text = REJECT_REASON_TEXT[problem]
                 if before_logon:
@@ -555,8 +591,15 @@ class Session:
         missing = checks.missing_header_tag(message)
         if missing is not None:
             return Violation(R.REQUIRED_TAG_MISSING, missing)
-        if self._is_known_msg_type is not None and not self._is_known_msg_type(msg_type):
-            return Violation(R.INVALID_MSGTYPE)
+        return self._dictionary_problem(message, msg_type, msg_type.encode("latin-1"))
+
+    def _dictionary_problem(self, message: FixMessage, msg_type: str, msg_type_raw: bytes) -> Violation | None:
+        """Unknown MsgType, then the first violation the injected validator finds."""
+        if self._is_known_msg_type is not None and msg_type_raw not in self._known_msg_types:
+            if not self._is_known_msg_type(msg_type):
+                return Violation(R.INVALID_MSGTYPE)
+            if len(self._known_msg_types) < 4096:
+                self._known_msg_types.add(msg_type_raw)
         if self._validator is not None:
             violations = self._validator(message)
             if violations:
@@ -567,7 +610,10 @@ class Session:
 
     def _sequenced(self, message: FixMessage, msg_type: str, seq: int, now: float, out: list[Action]) -> None:
         """Step 7-8: dispatch by MsgType with the sequence checks each type gets."""
-        if msg_type == MsgTypes.Logon:
+        if msg_type not in _OWN_SEQUENCE_RULES:
+            if self._in_sequence(message, msg_type, seq, now, out):
+                self._deliver(message, msg_type, seq, now, out)
+        elif msg_type == MsgTypes.Logon:
             self._on_logon(message, seq, now, out)
         elif msg_type == MsgTypes.Logout:
             self._on_logout(message, seq, now, out)
@@ -583,6 +629,10 @@ class Session:
     ) -> bool:
         """True when ``message`` is the expected one (and a PossDup copy is sane)."""
         expected = self.store.next_target_seq_num()
+        if seq == expected:  # the usual case
+            if message.get_raw(tags.PossDupFlag) == b"Y" and msg_type != MsgTypes.SequenceReset:
+                return self._poss_dup_ok(message, now, out)
+            return True
         if not self.settings.validate_sequence_numbers and seq != expected:
             self.store.set_next_target_seq_num(seq)
             expected = seq

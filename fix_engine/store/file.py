@@ -83,6 +83,8 @@ class FileStore(MessageStore):
         self._keep_messages = keep_messages
         self._compact_threshold = max_body_bytes
         self._fd: int | None = None
+        #: size of the body file, kept up to date by our own appends (we are its only writer)
+        self._size = 0
         self._seqnums_fd: int | None = None
         self._index: dict[int, tuple[int, int]] = {}
         self._generation = 0
@@ -120,6 +122,7 @@ class FileStore(MessageStore):
             os.ftruncate(self._fd, scan.valid_end)
             if self._sync:
                 os.fsync(self._fd)
+        self._size = os.fstat(self._fd).st_size
 
         if seqnums is None:  # no seqnums file yet: every I record counts
             sender, target, generation, offset = 1, 1, scan.generation, 0
@@ -189,14 +192,14 @@ class FileStore(MessageStore):
 
     def _body_size(self) -> int:
         assert self._fd is not None
-        return os.fstat(self._fd).st_size
+        return self._size
 
     def _seqnums_record(self) -> bytes:
         return b"%010d : %010d : %010d : %020d\n" % (
             self._next_sender,
             self._next_target,
             self._generation,
-            self._body_size() if self._fd is not None else 0,
+            self._size if self._fd is not None else 0,
         )
 
     def _write_seqnums(self) -> None:
@@ -209,7 +212,12 @@ class FileStore(MessageStore):
         fd = self._seqnums_fd
         if fd is None:
             fd = self._seqnums_fd = os.open(self.seqnums_path, os.O_RDWR | os.O_CREAT, 0o644)
-        record = self._seqnums_record()
+        record = b"%010d : %010d : %010d : %020d\n" % (
+            self._next_sender,
+            self._next_target,
+            self._generation,
+            self._size if self._fd is not None else 0,
+        )
         if os.pwrite(fd, record, 0) != len(record):
             raise OSError(f"short write to {self.seqnums_path}")
         if self._sync:
@@ -239,11 +247,20 @@ class FileStore(MessageStore):
 
     def set_next_sender_seq_num(self, value: int) -> None:
         self._next_sender = value
-        self._guarded(self._update_seqnums)
+        try:
+            self._update_seqnums()
+        except OSError as exc:
+            raise MessageStoreError(f"file store {self.body_path}: {exc}") from exc
 
     def set_next_target_seq_num(self, value: int) -> None:
         self._next_target = value
-        self._guarded(self._update_seqnums)
+        try:
+            self._update_seqnums()
+        except OSError as exc:
+            raise MessageStoreError(f"file store {self.body_path}: {exc}") from exc
+
+    def incr_next_target_seq_num(self) -> None:
+        self.set_next_target_seq_num(self._next_target + 1)
 
     def save(self, seq_num: int, raw: bytes) -> None:
         self._append(seq_num, raw, FLAG_MESSAGE)
@@ -255,19 +272,27 @@ class FileStore(MessageStore):
     def _append(self, seq_num: int, raw: bytes, flag: bytes) -> None:
         if seq_num < 1:
             raise ValueError(f"MsgSeqNum must be positive, not {seq_num}")
-        fd = self._checked_fd()
-        raw = bytes(raw)
+        fd = self._fd
+        if fd is None:
+            raise MessageStoreError(f"file store {self.body_path} is closed")
+        if type(raw) is not bytes:
+            raw = bytes(raw)
         record = encode_record(seq_num, raw, flag)
-
-        def write() -> None:
-            _write_all(fd, record)
-            end = os.lseek(fd, 0, os.SEEK_CUR)  # O_APPEND: the end of what we just wrote
+        try:
+            written = os.write(fd, record)
+            if written != len(record):
+                _write_all(fd, record[written:])
             if self._sync:
                 os.fsync(fd)
-            self._index[seq_num] = (end - 1 - len(raw), len(raw))
-
-        self._guarded(write)
-        if self._compact_threshold is not None and self._body_size() > self._compact_threshold:
+        except OSError as exc:
+            try:  # what reached the file is unknown: take the size from the file again
+                self._size = os.fstat(fd).st_size
+            except OSError:
+                pass
+            raise MessageStoreError(f"file store {self.body_path}: {exc}") from exc
+        end = self._size = self._size + len(record)  # O_APPEND: the end of what we just wrote
+        self._index[seq_num] = (end - 1 - len(raw), len(raw))
+        if self._compact_threshold is not None and end > self._compact_threshold:
             next_sender = seq_num + 1 if flag == FLAG_INCR else self._next_sender
             self.compact(max(1, next_sender - self._keep_messages))
 
@@ -339,6 +364,7 @@ class FileStore(MessageStore):
         if self._fd is not None:
             os.close(self._fd)
         self._fd = os.open(self.body_path, os.O_RDWR | os.O_APPEND)
+        self._size = os.fstat(self._fd).st_size
         self._index = index
 
     def refresh(self) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from ..codec.message import FixMessage
+from ..session.actions import Send
 from ..session.session_id import SessionID
 
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ class SessionHost:
         actions = self.session.send(message, self._now())
         if self.protocol is not None:
             self.protocol.perform(actions)
-        return any(type(a).__name__ == "Send" for a in actions)
+        for action in actions:
+            if isinstance(action, Send):
+                return True
+        return False
 
     def logout(self, text: str = "") -> None:
         actions = self.session.logout(self._now(), text)

@@ -121,6 +121,8 @@ class FixProtocol(Protocol):
         host = self.host
         if host is not None and host.protocol is self:
             host.detach(self)
+            if reason is not None:
+                host.event(f"Disconnected: {reason.getErrorMessage()}")
             try:
                 self.perform(host.session.on_disconnect(self.factory.now()), connected=False)
             except Exception:
