@@ -18,10 +18,13 @@ COMMAND_SOURCES: tuple[tuple[str, str], ...] = (
     ("fix_engine.dictionary.cli", "dict_group"),
     ("fix_engine.cli", "reflector"),
     ("fix_engine.cli", "session_group"),
+    ("venues.cli", "venue_group"),
     ("brokers.registry.cli", "accounts_group"),
     ("brokers.registry.cli", "positions"),
     ("brokers.registry.cli", "fills"),
     ("brokers.registry.cli", "registry_group"),
+    ("brokers.run_cli", "run"),
+    ("brokers.order_cli", "order"),
 )
 
 

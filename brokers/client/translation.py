@@ -1,0 +1,393 @@
+"""FIX <-> domain translation for client sessions (pure: no I/O, no clock).
+
+Parsing turns client requests into frozen ``*Input`` records (Decimal prices and quantities,
+venue enums); a missing required tag raises :class:`FieldNotFoundReject` and a bad value
+:class:`IncorrectTagValue` / :class:`IncorrectDataFormat`, which the session answers with a
+Reject (35=3).  Building turns a :class:`~brokers.domain.orders.ClientOrder` (or the bare facts
+of an order that never got that far) into an ExecutionReport, OrderCancelReject or
+OrderMassCancelReport in the dialect of the client's BeginString:
+
+* FIX.4.4 and FIXT.1.1 (FIX.5.0+): ExecType F for trades, I for status.
+* FIX.4.2: ExecTransType(20) is added, trades are ExecType 1 (partial) / 2 (filled), a status
+  report is ExecTransType 3 with ExecType = OrdStatus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from brokers.domain.orders import ClientOrder
+from fix_engine.application import FieldNotFoundReject, IncorrectDataFormat, IncorrectTagValue
+from fix_engine.codec.errors import FieldValueError
+from fix_engine.codec.message import FixMessage, format_epoch_timestamp
+from venues.base import OrdType, Side, TimeInForce
+
+__all__ = [
+    "CancelInput",
+    "MassCancelInput",
+    "MassStatusInput",
+    "NewOrderInput",
+    "ReplaceInput",
+    "StatusInput",
+    "cancel_reject",
+    "execution_report",
+    "mass_cancel_report",
+    "parse_cancel",
+    "parse_mass_cancel",
+    "parse_mass_status",
+    "parse_new_order",
+    "parse_replace",
+    "parse_status",
+    "reject_report",
+]
+
+NONE = "NONE"
+ZERO = Decimal(0)
+
+
+# ---- inputs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrderInput:
+    """A NewOrderSingle (35=D) as the broker reads it; ``account`` None when Account(1) is absent."""
+
+    cl_ord_id: str
+    account: str | None
+    symbol: str
+    side: Side
+    qty: Decimal
+    ord_type: OrdType
+    price: Decimal | None = None
+    stop_px: Decimal | None = None
+    tif: TimeInForce = TimeInForce.DAY
+    expire_time: int | None = None
+    ex_destination: str | None = None
+    min_qty: Decimal | None = None
+    display_qty: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelInput:
+    """An OrderCancelRequest (35=F): the order named by OrigClOrdID(41) and/or OrderID(37)."""
+
+    cl_ord_id: str
+    orig_cl_ord_id: str | None
+    order_id: str | None
+    symbol: str | None
+    side: Side | None
+    account: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceInput:
+    """An OrderCancelReplaceRequest (35=G): new total quantity and/or price."""
+
+    cl_ord_id: str
+    orig_cl_ord_id: str | None
+    order_id: str | None
+    symbol: str
+    side: Side
+    qty: Decimal
+    ord_type: OrdType
+    price: Decimal | None
+    stop_px: Decimal | None
+    account: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInput:
+    """An OrderStatusRequest (35=H)."""
+
+    cl_ord_id: str | None
+    order_id: str | None
+    symbol: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MassCancelInput:
+    """An OrderMassCancelRequest (35=q): 530=1 by symbol, 530=7 all orders."""
+
+    cl_ord_id: str
+    request_type: str
+    symbol: str | None
+    account: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MassStatusInput:
+    """An OrderMassStatusRequest (35=AF): 585=1 by symbol, 7 all orders (others read as all)."""
+
+    mass_status_req_id: str
+    request_type: str
+    symbol: str | None
+    account: str | None
+
+
+# ---- field readers ------------------------------------------------------------------------------
+
+
+def _required(msg: FixMessage, tag: int) -> str:
+    value = msg.get(tag)
+    if value is None or value == "":
+        raise FieldNotFoundReject(tag, f"required tag {tag} missing")
+    return value
+
+
+def _decimal(msg: FixMessage, tag: int, *, required: bool = False) -> Decimal | None:
+    raw = msg.get(tag)
+    if raw is None or raw == "":
+        if required:
+            raise FieldNotFoundReject(tag, f"required tag {tag} missing")
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise IncorrectDataFormat(tag, f"{raw!r} is not a number") from None
+    if not value.is_finite():
+        raise IncorrectDataFormat(tag, f"{raw!r} is not a number")
+    return value
+
+
+def _enum(msg: FixMessage, tag: int, enum: type, default: object = None, *, required: bool = False):  # type: ignore[no-untyped-def]
+    raw = msg.get(tag)
+    if raw is None or raw == "":
+        if required:
+            raise FieldNotFoundReject(tag, f"required tag {tag} missing")
+        return default
+    try:
+        return enum(raw)
+    except ValueError:
+        raise IncorrectTagValue(tag, f"unsupported value {raw!r} for tag {tag}") from None
+
+
+def _timestamp_ns(msg: FixMessage, tag: int) -> int | None:
+    raw = msg.get_raw(tag)
+    if not raw:
+        return None
+    try:
+        return int(msg.get_timestamp(tag).timestamp() * 1_000_000) * 1000
+    except FieldValueError:
+        raise IncorrectDataFormat(tag, f"{raw!r} is not a UTCTimestamp") from None
+
+
+def _opt(msg: FixMessage, tag: int) -> str | None:
+    value = msg.get(tag)
+    return value if value else None
+
+
+# ---- parsing ------------------------------------------------------------------------------------
+
+
+def parse_new_order(msg: FixMessage) -> NewOrderInput:
+    """NewOrderSingle (35=D) -> :class:`NewOrderInput`."""
+    ord_type = _enum(msg, 40, OrdType, required=True)
+    return NewOrderInput(
+        cl_ord_id=_required(msg, 11),
+        account=_opt(msg, 1),
+        symbol=_required(msg, 55),
+        side=_enum(msg, 54, Side, required=True),
+        qty=_decimal(msg, 38, required=True),  # type: ignore[arg-type]
+        ord_type=ord_type,
+        price=_decimal(msg, 44),
+        stop_px=_decimal(msg, 99),
+        tif=_enum(msg, 59, TimeInForce, TimeInForce.DAY),
+        expire_time=_timestamp_ns(msg, 126),
+        ex_destination=_opt(msg, 100),
+        min_qty=_decimal(msg, 110),
+        display_qty=_decimal(msg, 1138) if msg.get(1138) else _decimal(msg, 111),
+    )
+
+
+def parse_cancel(msg: FixMessage) -> CancelInput:
+    """OrderCancelRequest (35=F) -> :class:`CancelInput` (needs OrigClOrdID or OrderID)."""
+    orig, order_id = _opt(msg, 41), _opt(msg, 37)
+    if orig is None and (order_id is None or order_id == NONE):
+        raise FieldNotFoundReject(41, "required tag 41 missing")
+    return CancelInput(_required(msg, 11), orig, order_id, _opt(msg, 55), _enum(msg, 54, Side), _opt(msg, 1))
+
+
+def parse_replace(msg: FixMessage) -> ReplaceInput:
+    """OrderCancelReplaceRequest (35=G) -> :class:`ReplaceInput`."""
+    orig, order_id = _opt(msg, 41), _opt(msg, 37)
+    if orig is None and (order_id is None or order_id == NONE):
+        raise FieldNotFoundReject(41, "required tag 41 missing")
+    return ReplaceInput(
+        cl_ord_id=_required(msg, 11), orig_cl_ord_id=orig, order_id=order_id, symbol=_required(msg, 55),
+        side=_enum(msg, 54, Side, required=True), qty=_decimal(msg, 38, required=True),  # type: ignore[arg-type]
+        ord_type=_enum(msg, 40, OrdType, required=True), price=_decimal(msg, 44), stop_px=_decimal(msg, 99),
+        account=_opt(msg, 1),
+    )
+
+
+def parse_status(msg: FixMessage) -> StatusInput:
+    """OrderStatusRequest (35=H) -> :class:`StatusInput`."""
+    cl_ord_id, order_id = _opt(msg, 11), _opt(msg, 37)
+    if cl_ord_id is None and order_id is None:
+        raise FieldNotFoundReject(11, "required tag 11 missing")
+    return StatusInput(cl_ord_id, order_id, _opt(msg, 55))
+
+
+def parse_mass_cancel(msg: FixMessage) -> MassCancelInput:
+    """OrderMassCancelRequest (35=q) -> :class:`MassCancelInput`."""
+    request_type = _required(msg, 530)
+    symbol = _opt(msg, 55)
+    if request_type == "1" and symbol is None:
+        raise FieldNotFoundReject(55, "MassCancelRequestType=1 needs Symbol(55)")
+    return MassCancelInput(_required(msg, 11), request_type, symbol, _opt(msg, 1))
+
+
+def parse_mass_status(msg: FixMessage) -> MassStatusInput:
+    """OrderMassStatusRequest (35=AF) -> :class:`MassStatusInput`."""
+    return MassStatusInput(_required(msg, 584), _required(msg, 585), _opt(msg, 55), _opt(msg, 1))
+
+
+# ---- building -----------------------------------------------------------------------------------
+
+
+def _ts(ns: int) -> bytes:
+    return format_epoch_timestamp(ns / 1_000_000_000)
+
+
+def _is_42(begin_string: str) -> bool:
+    return begin_string in ("FIX.4.0", "FIX.4.1", "FIX.4.2")
+
+
+def _exec_type_for(begin_string: str, exec_type: str, ord_status: str) -> tuple[str, str | None]:
+    """(ExecType, ExecTransType or None) in the dialect of ``begin_string``."""
+    if not _is_42(begin_string):
+        return exec_type, None
+    if exec_type == "F":
+        return ("2" if ord_status == "2" else "1"), "0"
+    if exec_type == "I":
+        return ord_status, "3"
+    return exec_type, "0"
+
+
+def execution_report(
+    begin_string: str,
+    order: ClientOrder,
+    *,
+    exec_id: str,
+    exec_type: str,
+    transact_ns: int,
+    cl_ord_id: str | None = None,
+    orig_cl_ord_id: str | None = None,
+    last_qty: Decimal | None = None,
+    last_px: Decimal | None = None,
+    text: str | None = None,
+    ord_rej_reason: int | None = None,
+    restatement_reason: int | None = None,
+    extra: Iterable[tuple[int, object]] = (),
+) -> FixMessage:
+    """An ExecutionReport (35=8) for ``order`` as it stands now.
+
+    37 is the broker's OrderID, 11 the ClOrdID being answered (default: the order's current one),
+    41 the one before it; 39/14/151/6 come from the order's status and executions.
+    """
+    status = order.status.ord_status
+    fix_exec_type, exec_trans_type = _exec_type_for(begin_string, exec_type, status)
+    fields: list[tuple[int, object]] = [
+        (1, order.account),
+        (6, order.avg_px),
+        (11, cl_ord_id or order.cl_ord_id),
+        (14, order.cum_qty),
+        (17, exec_id),
+        (37, order.order_id),
+        (38, order.qty),
+        (39, status),
+        (40, order.ord_type.value),
+        (54, order.side.value),
+        (55, order.symbol),
+        (59, order.tif.value),
+        (60, _ts(transact_ns)),
+        (150, fix_exec_type),
+        (151, order.leaves_qty),
+    ]
+    orig = orig_cl_ord_id if orig_cl_ord_id is not None else None
+    if orig:
+        fields.append((41, orig))
+    if order.price is not None:
+        fields.append((44, order.price))
+    if order.stop_px is not None:
+        fields.append((99, order.stop_px))
+    if last_qty is not None:
+        fields.append((32, last_qty))
+        fields.append((31, last_px if last_px is not None else ZERO))
+    if text:
+        fields.append((58, text))
+    if ord_rej_reason is not None:
+        fields.append((103, ord_rej_reason))
+    if restatement_reason is not None:
+        fields.append((378, restatement_reason))
+    if exec_trans_type is not None:
+        fields.append((20, exec_trans_type))
+    fields.extend(extra)
+    return FixMessage.new("8", *fields)
+
+
+def reject_report(
+    begin_string: str,
+    new: NewOrderInput,
+    *,
+    order_id: str,
+    exec_id: str,
+    account: str | None,
+    reason: int,
+    text: str,
+    transact_ns: int,
+) -> FixMessage:
+    """ExecutionReport 39=8 / 150=8 for a NewOrderSingle refused before it became an order."""
+    _, exec_trans_type = _exec_type_for(begin_string, "8", "8")
+    fields: list[tuple[int, object]] = [
+        (6, ZERO), (11, new.cl_ord_id), (14, ZERO), (17, exec_id), (37, order_id), (38, new.qty),
+        (39, "8"), (40, new.ord_type.value), (54, new.side.value), (55, new.symbol), (58, text),
+        (59, new.tif.value), (60, _ts(transact_ns)), (103, reason), (150, "8"), (151, ZERO),
+    ]
+    if account:
+        fields.append((1, account))
+    if new.price is not None:
+        fields.append((44, new.price))
+    if exec_trans_type is not None:
+        fields.append((20, exec_trans_type))
+    return FixMessage.new("8", *fields)
+
+
+def cancel_reject(
+    *,
+    order_id: str | None,
+    cl_ord_id: str,
+    orig_cl_ord_id: str | None,
+    ord_status: str,
+    response_to: str,
+    reason: int,
+    text: str,
+    account: str | None = None,
+) -> FixMessage:
+    """OrderCancelReject (35=9): 434=1 for a cancel, 2 for a replace; 102 the CxlRejReason."""
+    fields: list[tuple[int, object]] = [
+        (11, cl_ord_id), (37, order_id or NONE), (39, ord_status), (41, orig_cl_ord_id or NONE),
+        (58, text), (102, reason), (434, response_to),
+    ]
+    if account:
+        fields.append((1, account))
+    return FixMessage.new("9", *fields)
+
+
+def mass_cancel_report(
+    *, cl_ord_id: str, request_type: str, response: str, affected: int, text: str = "",
+    reject_reason: int | None = None, symbol: str | None = None, order_id: str = NONE,
+) -> FixMessage:
+    """OrderMassCancelReport (35=r): 531=0 refused (with 532), else the request type echoed."""
+    fields: list[tuple[int, object]] = [
+        (11, cl_ord_id), (37, order_id), (530, request_type), (531, response), (533, affected),
+    ]
+    if symbol:
+        fields.append((55, symbol))
+    if text:
+        fields.append((58, text))
+    if reject_reason is not None:
+        fields.append((532, reject_reason))
+    return FixMessage.new("r", *fields)

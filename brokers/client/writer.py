@@ -1,0 +1,317 @@
+"""RegistryWriter and Outbox: durable registry work off the reactor, in batches, in order.
+
+**One writer.**  Every registry call is blocking SQL, so it runs on a dedicated thread pool of
+exactly one thread (``deferToThreadPool``); a single writer keeps the registry's own
+serialisation cheap (no lock contention on SQLite) and makes batches commit in submission order.
+
+**Batches.**  Operations queued during one reactor turn join the *open* batch; while a batch is
+in flight the next one keeps collecting (group commit), so under load a batch holds everything
+that arrived during the previous commit.  A batch runs in one unit of work: consecutive fills
+become one ``book_fills`` call, orders are recorded with their reservations, closes release
+holds.  If the batch fails as a whole (an order over its buying power) it is rolled back and
+re-run one operation per transaction, so one refusal never takes its neighbours down.  After the
+commit the client-order journal records of the successful operations are appended (one fsync),
+and the balances of every account the batch touched are re-read for the vetting cache.
+
+**Ordering guarantees.**
+
+1. Operations commit in the order they were queued (one thread, FIFO batches, in-batch order).
+2. A batch's callbacks run on the reactor after it committed, before the next batch's.
+3. :class:`Outbox` releases a client message only after the batch it names (the one holding the
+   write it reports) committed, and never overtakes a message queued before it.  So a client
+   never sees an ack for an order the registry does not hold, nor a fill that is not booked,
+   and sees its ExecutionReports in the order they were generated.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from twisted.internet import defer, threads
+from twisted.python import log as twisted_log
+from twisted.python.threadpool import ThreadPool
+
+from brokers.domain.accounts import Asset, Balance
+from brokers.domain.ledger import BookedOrder, FillToBook, OrderState, UnknownOrder
+from brokers.registry import Registry
+from brokers.registry import booking as _booking
+from brokers.registry import reservations as _reservations
+
+from .journal import OrderJournal
+
+__all__ = ["BookFill", "CloseOrder", "OpenOrder", "Outbox", "RegistryWriter", "utc_from_ns"]
+
+OnDone = Callable[[Exception | None], None]
+
+
+def utc_from_ns(ns: int) -> _dt.datetime:
+    return _dt.datetime.fromtimestamp(ns / 1_000_000_000, _dt.UTC)
+
+
+@dataclass(slots=True)
+class OpenOrder:
+    """Record an order (or a replace version) and reserve its buying power, all or nothing."""
+
+    order: BookedOrder
+    reservations: Mapping[Asset | str, Any]
+    journal: list[dict[str, Any]] = field(default_factory=list)
+    on_done: OnDone | None = None
+
+    @property
+    def account(self) -> str:
+        return self.order.account
+
+
+@dataclass(slots=True)
+class BookFill:
+    """Book one fill, exactly once per (venue, ExecID)."""
+
+    fill: FillToBook
+    journal: list[dict[str, Any]] = field(default_factory=list)
+    on_done: OnDone | None = None
+
+    @property
+    def account(self) -> str:
+        return self.fill.account
+
+
+@dataclass(slots=True)
+class CloseOrder:
+    """Close a booking (cancel / expire / reject; a filled one keeps FILLED) and release its holds."""
+
+    order_id: str
+    account: str
+    status: OrderState = OrderState.CANCELLED
+    journal: list[dict[str, Any]] = field(default_factory=list)
+    on_done: OnDone | None = None
+
+
+Operation = OpenOrder | BookFill | CloseOrder
+
+
+@dataclass(slots=True)
+class _Batch:
+    number: int
+    ops: list[Operation] = field(default_factory=list)
+
+
+class RegistryWriter:
+    """Queues registry operations from the reactor and runs them, batched, on one writer thread."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        reactor: Any,
+        *,
+        journal: OrderJournal | None = None,
+        on_snapshot: Callable[[int, dict[str, list[Balance]]], None] | None = None,
+        on_committed: Callable[[int], None] | None = None,
+        max_batch: int = 5000,
+    ) -> None:
+        self.registry = registry
+        self.reactor = reactor
+        self.journal = journal
+        self.on_snapshot = on_snapshot
+        self.on_committed = on_committed
+        self.max_batch = max_batch
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="fixgate-registry-writer")
+        self._open: _Batch | None = None
+        self._queued: deque[_Batch] = deque()
+        self._in_flight: _Batch | None = None
+        self._next = 1
+        self.committed = 0  #: the number of the last batch that finished
+        self._flush_call: Any = None
+        self._idle_waiters: list[defer.Deferred[None]] = []
+        self.batches_run = 0
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self.pool.started:
+            self.pool.start()
+
+    def drain(self) -> defer.Deferred[None]:
+        """Fires once everything queued so far has committed."""
+        if self.idle:
+            return defer.succeed(None)
+        d: defer.Deferred[None] = defer.Deferred()
+        self._idle_waiters.append(d)
+        self._schedule()
+        return d
+
+    def stop(self) -> defer.Deferred[None]:
+        """Drain, then stop the thread and close the journal."""
+        d = self.drain()
+
+        def _stop(_: object) -> None:
+            if self.pool.started:
+                self.pool.stop()
+            if self.journal is not None:
+                self.journal.close()
+
+        return d.addCallback(_stop)
+
+    @property
+    def idle(self) -> bool:
+        return self._open is None and not self._queued and self._in_flight is None
+
+    # ---- queueing ------------------------------------------------------------------------------
+
+    @property
+    def current_batch(self) -> int:
+        """The batch an operation queued now would join (messages after it wait for this one)."""
+        if self._open is not None:
+            return self._open.number
+        if self._queued:
+            return self._queued[-1].number
+        if self._in_flight is not None:
+            return self._in_flight.number
+        return self.committed
+
+    def submit(self, op: Operation) -> int:
+        """Queue ``op``; returns the number of the batch it joined."""
+        if self._open is None or len(self._open.ops) >= self.max_batch:
+            if self._open is not None:
+                self._queued.append(self._open)
+            self._open = _Batch(self._next)
+            self._next += 1
+        self._open.ops.append(op)
+        self._schedule()
+        return self._open.number
+
+    def _schedule(self) -> None:
+        if self._flush_call is None and self._in_flight is None:
+            self._flush_call = self.reactor.callLater(0, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_call = None
+        if self._in_flight is not None:
+            return
+        if self._queued:
+            batch = self._queued.popleft()
+        elif self._open is not None:
+            batch, self._open = self._open, None
+        else:
+            self._wake_idle()
+            return
+        self._in_flight = batch
+        self.start()
+        d = threads.deferToThreadPool(self.reactor, self.pool, self._run, batch.ops)
+        d.addCallbacks(self._done, self._failed, callbackArgs=(batch,), errbackArgs=(batch,))
+
+    # ---- the writer thread ---------------------------------------------------------------------
+
+    def _run(self, ops: list[Operation]) -> tuple[list[Exception | None], dict[str, list[Balance]]]:
+        try:
+            with self.registry.uow() as uow:
+                self._apply(uow, ops, strict=True)
+            results: list[Exception | None] = [None] * len(ops)
+        except Exception:
+            results = []
+            for op in ops:
+                try:
+                    with self.registry.uow() as uow:
+                        self._apply(uow, [op], strict=False)
+                    results.append(None)
+                except Exception as exc:  # noqa: BLE001 - reported per operation
+                    results.append(exc)
+        if self.journal is not None:
+            records = [r for op, err in zip(ops, results, strict=True) if err is None for r in op.journal]
+            self.journal.append(records)
+        accounts = {op.account for op in ops}
+        snapshot: dict[str, list[Balance]] = {}
+        with self.registry.uow() as uow:
+            for name in accounts:
+                snapshot[name] = uow.balances.for_account(name)
+        return results, snapshot
+
+    @staticmethod
+    def _apply(uow: Any, ops: list[Operation], *, strict: bool) -> None:
+        fills: list[FillToBook] = []
+
+        def flush_fills() -> None:
+            if fills:
+                _booking.book_fills(uow, fills)
+                fills.clear()
+
+        for op in ops:
+            if isinstance(op, BookFill):
+                fills.append(op.fill)
+                continue
+            flush_fills()
+            if isinstance(op, OpenOrder):
+                _reservations.open_order(uow, op.order, op.reservations)
+            else:
+                try:
+                    _reservations.close_order(uow, op.order_id, op.status)
+                except UnknownOrder:
+                    if strict:
+                        raise
+        flush_fills()
+
+    # ---- back on the reactor -------------------------------------------------------------------
+
+    def _done(self, result: tuple[list[Exception | None], dict[str, list[Balance]]], batch: _Batch) -> None:
+        results, snapshot = result
+        self._finish(batch, results, snapshot)
+
+    def _failed(self, failure: Any, batch: _Batch) -> None:
+        twisted_log.err(failure, f"fixgate: registry batch {batch.number} failed")
+        exc = failure.value if isinstance(failure.value, Exception) else RuntimeError(str(failure))
+        self._finish(batch, [exc] * len(batch.ops), {})
+
+    def _finish(self, batch: _Batch, results: list[Exception | None], snapshot: dict[str, list[Balance]]) -> None:
+        self.committed = batch.number
+        self._in_flight = None
+        self.batches_run += 1
+        if self.on_snapshot is not None:
+            self.on_snapshot(batch.number, snapshot)
+        for op, error in zip(batch.ops, results, strict=True):
+            if op.on_done is not None:
+                try:
+                    op.on_done(error)
+                except Exception:
+                    twisted_log.err(None, "fixgate: registry callback failed")
+            elif error is not None:
+                twisted_log.msg(f"fixgate: registry operation {op!r} failed: {error}")
+        if self.on_committed is not None:
+            self.on_committed(batch.number)
+        if self.idle:
+            self._wake_idle()
+        else:
+            self._schedule()
+
+    def _wake_idle(self) -> None:
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for d in waiters:
+            d.callback(None)
+
+
+class Outbox:
+    """Client messages held until the registry batch they depend on has committed (FIFO)."""
+
+    def __init__(self, send: Callable[[Any, Any], None], committed: Callable[[], int]) -> None:
+        self._send = send
+        self._committed = committed
+        self._queue: deque[tuple[int, Any, Any]] = deque()
+
+    def send(self, message: Any, session_id: Any, after: int = 0) -> None:
+        """Send ``message`` once batch ``after`` committed and every earlier message went out."""
+        if not self._queue and after <= self._committed():
+            self._send(message, session_id)
+        else:
+            self._queue.append((after, message, session_id))
+
+    def release(self, committed: int) -> None:
+        """Send what batch ``committed`` unblocked, in order."""
+        queue = self._queue
+        while queue and queue[0][0] <= committed:
+            _, message, session_id = queue.popleft()
+            self._send(message, session_id)
+
+    def __len__(self) -> int:
+        return len(self._queue)

@@ -1,0 +1,271 @@
+"""Gateway: the broker gateway's composition root -- one Twisted MultiService.
+
+It builds, in order: the registry (schema upgraded, configured accounts opened and funded once),
+the internal venue (recovered from its journal), the external venues (one FIX initiator session
+each), the dispatcher with the routing policy, the OMS vetter with the configured limits, the
+registry writer (one thread), the client application (its working orders recovered from the
+client-order journal and the registry) and the client acceptor.
+
+Start: initiators connect, the acceptor listens.  Stop (graceful): every client session gets a
+Logout, then the external sessions; the registry writer drains (every queued booking commits)
+and its thread stops; the venue journal, the message stores and the registry are closed.
+
+Restart on the same files: the message stores give back the sequence numbers, the venue
+journal its books (working orders), the registry its balances and the journal the client side
+of the working orders (ClOrdID chain, session, venue); bookings are idempotent on (venue, ExecID).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.python import log as twisted_log
+
+from brokers.client.accounts import AccountCache
+from brokers.client.journal import OrderJournal, session_from
+from brokers.client.orders import BrokerIds, GatewayOrder, OrderStore
+from brokers.client.writer import RegistryWriter
+from brokers.client_fix import ClientApplication
+from brokers.domain.accounts import Account
+from brokers.domain.limits import LimitsBook
+from brokers.domain.orders import ClientOrder, ClientOrderStatus
+from brokers.gateway_config import GatewayConfig
+from brokers.oms.context import FeeSchedule, InstrumentInfo
+from brokers.oms.reservations import Reservation
+from brokers.oms.vetting import Vetter
+from brokers.registry import Registry
+from brokers.routing.dispatcher import Dispatcher, VenueEntry
+from fix_engine.transport.acceptor import AcceptorService
+from fix_engine.transport.host import SessionRegistry
+from fix_engine.transport.session_builder import SessionBuilder
+from venues.base import OrdType, Side, TimeInForce
+
+__all__ = ["Gateway"]
+
+Echo = Callable[[str], None]
+
+
+def _wall_ns() -> int:
+    return time.time_ns()
+
+
+class Gateway(service.MultiService):
+    """The broker gateway: client acceptor, venues, registry and OMS in one service."""
+
+    def __init__(self, config: GatewayConfig, *, reactor: Any = None, clock_ns: Callable[[], int] = _wall_ns,
+                 echo: Echo | None = None) -> None:
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor as global_reactor
+
+            reactor = global_reactor
+        self.config = config
+        self.reactor = reactor
+        self.clock_ns = clock_ns
+        self.echo: Echo = echo or (lambda text: twisted_log.msg(text))
+        self._closed = False
+        self.registry = self._open_registry()
+        self.sessions = SessionRegistry()
+        self.internal = self._open_internal_venue()
+        self.dispatcher = Dispatcher(config.routing)
+        if self.internal is not None:
+            self.dispatcher.add(VenueEntry(self.internal, asynchronous=False))
+        self.external_service = self._open_external_venues()
+        self.accounts = AccountCache(FeeSchedule())
+        for account in self.registry.accounts():
+            if account.kind.value == "CLIENT":
+                self.accounts.load(account, self.registry.balances(account.name))
+        self.ids = BrokerIds.from_time(clock_ns())
+        self.order_journal = OrderJournal(config.order_journal)
+        self.writer = RegistryWriter(self.registry, reactor, journal=self.order_journal,
+                                     on_snapshot=self.accounts.snapshot)
+        self.application = ClientApplication(
+            sessions=self.sessions, dispatcher=self.dispatcher, vetter=Vetter(LimitsBook(config.limits)),
+            writer=self.writer, accounts=self.accounts, instruments=self._instruments(),
+            entitlements=config.entitlements, ids=self.ids, clock_ns=clock_ns, store=OrderStore(),
+        )
+        self.writer.on_committed = self.application.on_batch_committed
+        recovered = self._recover_orders()
+        if recovered:
+            self.echo(f"fixgate: recovered {recovered} working client order(s)")
+        self.builder = SessionBuilder(self.application)
+        self.acceptor = AcceptorService(config.client_sessions, self.builder, reactor, registry=self.sessions)
+        self.acceptor.setServiceParent(self)
+        if self.external_service is not None:
+            self.external_service.setServiceParent(self)
+
+    # ---- construction --------------------------------------------------------------------------
+
+    def _open_registry(self) -> Registry:
+        registry = Registry(self.config.registry_url)
+        revision = registry.upgrade()
+        self.echo(f"fixgate: registry {self.config.registry_url} at schema revision {revision}")
+        existing = {a.name for a in registry.accounts()}
+        symbols = self._symbols()
+        for name in self.config.accounts:
+            if name in existing:
+                continue
+            registry.open_account(Account(name))
+            for asset, amount in self.config.funding.get(name, {}).items():
+                if asset in symbols:  # an instrument; anything else is a currency
+                    registry.deposit_holding(name, asset, amount)
+                else:
+                    registry.deposit(name, amount, asset)
+            self.echo(f"fixgate: opened account {name}" + (" (funded)" if name in self.config.funding else ""))
+        return registry
+
+    def _symbols(self) -> set[str]:
+        from venues.internal.reference_data import instruments_from_settings
+
+        specs = instruments_from_settings(self.config.instrument_settings, self.config.base_dir)
+        return {s.symbol for s in specs} | set(self.config.routing.by_symbol)
+
+    def _open_internal_venue(self) -> Any:
+        name = self.config.internal_venue
+        if not name:
+            return None
+        from venues.internal.reference_data import instruments_from_settings
+        from venues.internal.venue import InternalVenue
+
+        target = self.config.venue_journal
+        if "://" in target:
+            from venues.internal.journal_sql import SqlJournal
+
+            journal: Any = SqlJournal(target)
+        else:
+            from venues.internal.journal import FileJournal
+
+            journal = FileJournal(target)
+        self._venue_journal = journal
+        specs = instruments_from_settings(self.config.instrument_settings, self.config.base_dir)
+        if journal.last_sequence:
+            self.echo(f"fixgate: replaying venue journal {target} ({journal.last_sequence} commands)")
+
+        def progress(done: int, total: int) -> None:
+            self.echo(f"fixgate: venue journal replay {done}/{total}")
+
+        venue = InternalVenue.open(name, specs, journal, self.clock_ns, progress=progress)
+        self.echo(f"fixgate: internal venue {name}: {', '.join(s.symbol for s in venue.instruments())}")
+        return venue
+
+    def _open_external_venues(self) -> Any:
+        if not self.config.external_venues:
+            return None
+        from venues.external.fix_venue import FixVenue
+        from venues.external.service import external_initiator
+
+        venues = []
+        for ext in self.config.external_venues:
+            venue = FixVenue(ext.settings, self.sessions, name=ext.name, clock=self.reactor)
+            self.dispatcher.add(VenueEntry(venue, asynchronous=True))
+            venues.append(venue)
+        return external_initiator(venues, self.reactor, self.sessions)
+
+    def _instruments(self) -> dict[str, InstrumentInfo]:
+        out: dict[str, InstrumentInfo] = {}
+        if self.internal is not None:
+            for spec in self.internal.instruments():
+                stats = self.internal.market_stats(spec.symbol)
+                out[spec.symbol] = InstrumentInfo(
+                    spec.symbol, tick_size=spec.tick_size, lot_size=spec.lot_size, last_trade_px=stats.last_px,
+                    close_px=stats.close if stats.close is not None else spec.reference_price, currency=spec.currency,
+                )
+        for symbol in self.config.routing.by_symbol:
+            out.setdefault(symbol, InstrumentInfo(symbol))
+        return out
+
+    def _recover_orders(self) -> int:
+        """Working client orders from the order journal, their executions from the registry."""
+        store = self.application.store
+        done: list[dict[str, Any]] = []
+        count = 0
+        for new, changes in self.order_journal.replay():
+            bookings = [new["booking"], *(c["booking"] for c in changes)]
+            with self.registry.uow() as uow:
+                booked = uow.orders.get_many(bookings)
+            current = booked.get(bookings[-1])
+            if current is None or not current.status.is_open:
+                done.append({"t": "done", "id": new["id"]})
+                continue
+            cum = sum((b.cum_qty for b in booked.values()), Decimal(0))
+            notional = sum((b.notional for b in booked.values()), Decimal(0))
+            last = changes[-1] if changes else new
+            qty = Decimal(last["qty"])
+            price = Decimal(last["px"]) if last.get("px") is not None else None
+            stop = Decimal(last["stop"]) if last.get("stop") is not None else None
+            session_id = session_from(new["session"])
+            order = ClientOrder(
+                new["id"], new["cl"], str(session_id), new["acct"], new["sym"], Side(new["side"]),
+                OrdType(new["type"]), qty, price, stop, TimeInForce(new["tif"]), new.get("exp"), new["venue"],
+                status=ClientOrderStatus.PARTIALLY_FILLED if cum > 0 else ClientOrderStatus.NEW,
+                cum_qty=cum, gross_notional=notional,
+                cl_ord_id_chain=(new["cl"], *(c["cl"] for c in changes)),
+            )
+            order.cl_ord_id = order.cl_ord_id_chain[-1]
+            reservation = None
+            if order.side is Side.BUY and price is not None:
+                reservation = Reservation.for_buy(qty - cum, price, FeeSchedule())
+            g = GatewayOrder(order, session_id, new["venue"], venue_cl_ord_id=last["vcl"],
+                             booking_id=bookings[-1], currency=new.get("cur", "USD"), reservation=reservation,
+                             id_tag=f"{self.ids.prefix}-")
+            store.add(g)
+            for cl in order.cl_ord_id_chain[:-1]:
+                store.index_cl_ord_id(g, cl)
+            count += 1
+        if done:
+            self.order_journal.append(done)
+        return count
+
+    # ---- service -------------------------------------------------------------------------------
+
+    @property
+    def bound_ports(self) -> list[int]:
+        return self.acceptor.bound_ports
+
+    @property
+    def listening(self) -> defer.Deferred[Any] | None:
+        return getattr(self.acceptor, "listening", None)
+
+    async def listen(self) -> list[int]:
+        """Listen now (tests: to learn the ports before starting); then call ``startService``."""
+        await self.acceptor.listen()
+        return self.bound_ports
+
+    def startService(self) -> None:
+        self.writer.start()
+        super().startService()
+
+    def stopService(self) -> defer.Deferred[None]:
+        """Logout clients, stop external sessions, drain the registry writer, close everything."""
+        service.Service.stopService(self)
+        d = defer.maybeDeferred(self.acceptor.stopService)
+        if self.external_service is not None:
+            d.addBoth(lambda _: self.external_service.stopService())
+        d.addBoth(lambda _: self.writer.stop())
+        d.addBoth(lambda _: self.close())
+        return d
+
+    def close(self) -> None:
+        """Release files and connections (idempotent; ``stopService`` calls it)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.writer.pool.started:
+            self.writer.pool.stop()
+        self.order_journal.close()
+        journal = getattr(self, "_venue_journal", None)
+        if journal is not None:
+            journal.flush()
+            journal.close()
+        for host in self.sessions:
+            store = getattr(host.session, "store", None)
+            if store is not None:
+                store.flush()
+        self.builder.close()
+        self.registry.close()
+

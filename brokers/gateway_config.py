@@ -1,0 +1,259 @@
+"""The gateway's configuration: one QuickFIX-format ``.cfg`` with gateway keys in ``[DEFAULT]``.
+
+Sessions:
+
+* every **acceptor** ``[SESSION]`` is a client session; its app keys ``Accounts=DEMO1,DEMO2``
+  (the accounts it may trade) and ``DefaultAccount=DEMO1`` (used when Account(1) is absent);
+* every **initiator** ``[SESSION]`` is an external venue (``VenueName=XNYS``, default its
+  TargetCompID), run by :class:`venues.external.fix_venue.FixVenue`.
+
+Gateway keys, read from the ``[DEFAULT]`` block (errors name ``file:line: Key``):
+
+=================================  =======================================================
+``RegistryURL``                    registry database (default ``sqlite:///fixgate.db``; a
+                                   relative SQLite path is relative to the working directory)
+``OrderJournal``                   client-order identity journal (default ``fixgate-orders.jsonl``)
+``InternalVenueName``              name of the internal venue (default ``INTERNAL``); ``N`` /
+                                   empty via ``InternalVenue=N`` disables it
+``VenueJournal``                   the internal venue's journal: a file path (default
+                                   ``fixgate-venue.journal``) or a SQLAlchemy URL (``postgresql...``)
+``Instruments`` / ``InstrumentsFile``  internal venue reference data (``"AAPL 0.01 1 100.00;..."``
+                                   or a CSV); default the demo set AAPL, MSFT, IBM
+``RouteDefault``                   default venue (default: the internal venue)
+``Route.<SYMBOL>``                 per-instrument route
+``Fund.<ACCOUNT>``                 ``USD:100000000.00,AAPL:1000000`` -- opened and funded on first
+                                   start only (when the account does not exist yet)
+``MaxOrderQty``, ``MaxOrderNotional``, ``CollarPct``, ``MarketProtectionPct``,
+``MinPrice``, ``MaxPrice``         firm limits (absent: no limit)
+``DuplicateWindowSeconds``         duplicate-order detection window (absent: off)
+``ThrottleMessages`` / ``ThrottleSeconds``  per-session message throttle (absent: off)
+=================================  =======================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from brokers.client_fix import Entitlement
+from brokers.domain.limits import Limits, Throttle
+from brokers.routing.router import RoutingError, RoutingPolicy
+from fix_engine.config import ConfigEntry, ConfigError, SessionConfig, load_config, parse_config
+from fix_engine.session.session_id import SessionID
+from fix_engine.session.settings import SessionSettings
+
+__all__ = ["GatewayConfig", "ExternalVenueConfig", "demo_config_text", "load_gateway_config"]
+
+DEFAULT_INTERNAL = "INTERNAL"
+
+
+@dataclass(frozen=True)
+class ExternalVenueConfig:
+    """One external venue: its initiator session and routing name."""
+
+    name: str
+    settings: SessionSettings
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Everything :class:`brokers.gateway.Gateway` needs, resolved and checked."""
+
+    source: SessionConfig
+    client_sessions: list[SessionSettings]
+    entitlements: Mapping[SessionID, Entitlement]
+    external_venues: list[ExternalVenueConfig]
+    routing: RoutingPolicy
+    limits: Limits
+    registry_url: str = "sqlite:///fixgate.db"
+    order_journal: str = "fixgate-orders.jsonl"
+    internal_venue: str | None = DEFAULT_INTERNAL
+    venue_journal: str = "fixgate-venue.journal"
+    instrument_settings: Mapping[str, str] = field(default_factory=dict)
+    base_dir: Path = Path(".")
+    funding: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
+
+    @property
+    def accounts(self) -> list[str]:
+        names: set[str] = set(self.funding)
+        for entitlement in self.entitlements.values():
+            names |= entitlement.accounts
+        return sorted(names)
+
+
+def _decimal(entry: ConfigEntry | None) -> Decimal | None:
+    if entry is None or entry.value == "":
+        return None
+    try:
+        value = Decimal(entry.value)
+    except InvalidOperation:
+        raise entry.error(f"{entry.value!r} is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise entry.error(f"{entry.value!r} must be a non-negative number")
+    return value
+
+
+def _funding(entry: ConfigEntry) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for part in (p.strip() for p in entry.value.split(",")):
+        if not part:
+            continue
+        asset, sep, amount = part.partition(":")
+        if not sep:
+            raise entry.error(f"{part!r}: expected ASSET:AMOUNT")
+        try:
+            value = Decimal(amount.strip())
+        except InvalidOperation:
+            raise entry.error(f"{amount!r} is not a number") from None
+        if value <= 0:
+            raise entry.error(f"{part!r}: amount must be positive")
+        out[asset.strip()] = value
+    return out
+
+
+def _limits(defaults: Mapping[str, ConfigEntry]) -> Limits:
+    throttle = None
+    messages = defaults.get("ThrottleMessages")
+    if messages is not None and messages.value:
+        if not messages.value.isdigit() or int(messages.value) < 1:
+            raise messages.error(f"{messages.value!r} is not a positive integer")
+        seconds = _decimal(defaults.get("ThrottleSeconds")) or Decimal(1)
+        throttle = Throttle(int(messages.value), seconds)
+    try:
+        limits = Limits(
+            max_order_qty=_decimal(defaults.get("MaxOrderQty")),
+            max_order_notional=_decimal(defaults.get("MaxOrderNotional")),
+            collar_pct=_decimal(defaults.get("CollarPct")),
+            market_protection_pct=_decimal(defaults.get("MarketProtectionPct")),
+            min_price=_decimal(defaults.get("MinPrice")),
+            max_price=_decimal(defaults.get("MaxPrice")),
+            duplicate_window_seconds=_decimal(defaults.get("DuplicateWindowSeconds")),
+            throttle=throttle,
+        )
+        limits.check_consistent()
+    except ValueError as exc:
+        raise ConfigError(str(exc), source=next(iter(defaults.values())).source if defaults else "") from None
+    return limits
+
+
+def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> GatewayConfig:
+    """Resolve a parsed ``.cfg`` into a :class:`GatewayConfig` (``ConfigError`` on problems)."""
+    defaults = config.default_entries
+
+    def value(key: str, default: str | None) -> str | None:
+        entry = defaults.get(key)
+        return default if entry is None else entry.value
+
+    clients = [s for s in config.sessions if not s.is_initiator]
+    if not clients:
+        raise ConfigError("no acceptor [SESSION] for clients", source=config.path)
+    entitlements: dict[SessionID, Entitlement] = {}
+    for s in clients:
+        accounts = frozenset(config.get_list(s, "Accounts"))
+        default = config.block_value(s, "DefaultAccount") or None
+        if default is not None and accounts and default not in accounts:
+            entry = config.entry(s, "DefaultAccount")
+            assert entry is not None
+            raise entry.error(f"{default!r} is not one of Accounts ({', '.join(sorted(accounts))})")
+        if default is not None:
+            accounts = accounts | {default}
+        entitlements[s.session_id] = Entitlement(accounts, default)
+    externals = [
+        ExternalVenueConfig(config.block_value(s, "VenueName") or s.session_id.target_comp_id, s)
+        for s in config.sessions if s.is_initiator
+    ]
+    internal_flag = value("InternalVenue", "Y")
+    internal = None if (internal_flag or "").upper() == "N" else value("InternalVenueName", DEFAULT_INTERNAL)
+    venues = {v.name for v in externals} | ({internal} if internal else set())
+    by_symbol = {key.split(".", 1)[1]: e.value for key, e in defaults.items() if key.startswith("Route.")}
+    route_default = value("RouteDefault", internal)
+    try:
+        policy = RoutingPolicy.of(venues, route_default or None, by_symbol)
+    except RoutingError as exc:
+        entry = defaults.get("RouteDefault") or next((e for k, e in defaults.items() if k.startswith("Route.")), None)
+        raise (entry.error(str(exc)) if entry is not None else ConfigError(str(exc), source=config.path)) from None
+    funding = {key.split(".", 1)[1]: _funding(e) for key, e in defaults.items() if key.startswith("Fund.")}
+    return GatewayConfig(
+        source=config,
+        client_sessions=clients,
+        entitlements=entitlements,
+        external_venues=externals,
+        routing=policy,
+        limits=_limits(defaults),
+        registry_url=value("RegistryURL", "sqlite:///fixgate.db") or "sqlite:///fixgate.db",
+        order_journal=value("OrderJournal", "fixgate-orders.jsonl") or "fixgate-orders.jsonl",
+        internal_venue=internal,
+        venue_journal=value("VenueJournal", "fixgate-venue.journal") or "fixgate-venue.journal",
+        instrument_settings={k: defaults[k].value for k in ("Instruments", "InstrumentsFile") if k in defaults},
+        base_dir=base_dir or Path("."),
+        funding=funding,
+    )
+
+
+def load_gateway_config(path: str | Path) -> GatewayConfig:
+    """Read a gateway ``.cfg`` file (FileStorePath etc. relative to its directory)."""
+    config = load_config(path)
+    return gateway_config(config, Path(path).resolve().parent)
+
+
+DEMO_PORT = 9878
+
+
+def demo_config_text(port: int = DEMO_PORT, store_dir: str = "store", log_dir: str = "log") -> str:
+    """The demo gateway: CLIENT1 (DEMO1) and CLIENT2 (DEMO2) on FIX.4.4, FIX.4.2 and FIXT.1.1."""
+    sessions = []
+    for client, account in (("CLIENT1", "DEMO1"), ("CLIENT2", "DEMO2")):
+        sessions.append(f"[SESSION]\nBeginString=FIX.4.4\nTargetCompID={client}\nDataDictionary=FIX44.xml\n"
+                        f"Accounts={account}\nDefaultAccount={account}\n")
+        sessions.append(f"[SESSION]\nBeginString=FIX.4.2\nTargetCompID={client}\nDataDictionary=FIX42.xml\n"
+                        f"Accounts={account}\nDefaultAccount={account}\n")
+        sessions.append(f"[SESSION]\nBeginString=FIXT.1.1\nTargetCompID={client}\nDefaultApplVerID=FIX.5.0SP2\n"
+                        f"TransportDataDictionary=FIXT11.xml\nAppDataDictionary=FIX50SP2.xml\n"
+                        f"Accounts={account}\nDefaultAccount={account}\n")
+    funding = "USD:100000000.00,AAPL:1000000,MSFT:1000000,IBM:1000000"
+    return f"""# fixgate broker gateway (the demo `fixgate run` starts without -c).
+# Gateway keys live in [DEFAULT]; see brokers/gateway_config.py for every key.
+# Registry and journals are files in the working directory; FileStorePath/FileLogPath are
+# relative to this file's directory.
+
+[DEFAULT]
+ConnectionType=acceptor
+SenderCompID=FIXGATE
+SocketAcceptAddress=127.0.0.1
+SocketAcceptPort={port}
+SocketReuseAddress=Y
+StartTime=00:00:00
+EndTime=00:00:00
+HeartBtInt=30
+UseDataDictionary=Y
+ValidateUserDefinedFields=N
+FileStorePath={store_dir}
+FileLogPath={log_dir}
+ScreenLogShowIncoming=N
+ScreenLogShowOutgoing=N
+ScreenLogShowEvents=N
+# --- gateway
+RegistryURL=sqlite:///fixgate.db
+OrderJournal=fixgate-orders.jsonl
+InternalVenueName=INTERNAL
+VenueJournal=fixgate-venue.journal
+Instruments=AAPL 0.01 1 100.00;MSFT 0.01 1 100.00;IBM 0.01 1 100.00
+RouteDefault=INTERNAL
+Fund.DEMO1={funding}
+Fund.DEMO2={funding}
+# Limits: generous (a load test of identical orders near 100.00 passes); duplicate-order
+# detection (DuplicateWindowSeconds) and throttles (ThrottleMessages/ThrottleSeconds) are off.
+MaxOrderQty=1000000
+MaxOrderNotional=50000000
+CollarPct=50
+
+""" + "\n".join(sessions)
+
+
+def demo_config(port: int = DEMO_PORT, base_dir: Path | None = None) -> GatewayConfig:
+    """The demo configuration, with stores and logs under ``base_dir`` (default: working directory)."""
+    base = (base_dir or Path.cwd()).resolve()
+    text = demo_config_text(port)
+    return gateway_config(parse_config(text, "<demo gateway>", base_dir=base), base)
