@@ -11,7 +11,9 @@ Venue keys (application keys of the config's ``[DEFAULT]`` block; errors name ``
 ``JournalFile``      a file journal (relative to the config's directory)
 ``Instruments`` / ``InstrumentsFile``  reference data (``venues.internal.reference_data``)
 ``AdminPort``        the local admin channel's port on 127.0.0.1 (0 = none)
-``PhaseSchedule``    ``continuous`` (the only schedule so far: continuous trading all day)
+``PhaseSchedule``    ``continuous`` (the demo) or ``HH:MM PHASE; ...`` entries, e.g.
+                     ``08:00 PRE_OPEN; 09:30 CONTINUOUS; 17:30 CLOSING_CALL; 17:35 CLOSED``
+                     (``venues.internal.phase_schedule``); ``PhaseScheduleTimeZone`` (default UTC)
 ``GroupCommit``      ``Y`` to commit the journal once per reactor turn instead of once per command
 
 Per session: ``CancelOnDisconnect=Y`` and ``CancelOnDisconnectScope=day|all``.
@@ -47,6 +49,7 @@ class VenueConfig:
     instruments: list[Any]
     admin_port: int
     group_commit: bool
+    phase_schedule: Any = None  # venues.internal.phase_schedule.PhaseSchedule; None = continuous
 
 
 def load_venue_config(path: Path, port: int | None = None) -> VenueConfig:
@@ -74,9 +77,16 @@ def load_venue_config(path: Path, port: int | None = None) -> VenueConfig:
         admin_port = config.get_int(first, "AdminPort", 0) or 0
         if not 0 <= admin_port <= 65535:
             raise config.entry(first, "AdminPort").error(f"{admin_port} is not a port number")  # type: ignore[union-attr]
-        schedule = config.entry(first, "PhaseSchedule")
-        if schedule is not None and schedule.value.strip().lower() != "continuous":
-            raise schedule.error(f"{schedule.value!r}: only 'continuous' is supported")
+        schedule_entry = config.entry(first, "PhaseSchedule")
+        phase_schedule = None
+        if schedule_entry is not None:
+            from venues.internal.phase_schedule import PhaseSchedule, PhaseScheduleError
+
+            zone = config.block_value(first, "PhaseScheduleTimeZone", "") or ""
+            try:
+                phase_schedule = PhaseSchedule.parse(schedule_entry.value, zone)
+            except PhaseScheduleError as exc:
+                raise schedule_entry.error(str(exc)) from None
         group_commit = bool(config.get_bool(first, "GroupCommit", False))
         settings = dict(config.entries(first))
         values = {k: e.value for k, e in settings.items()}
@@ -97,7 +107,7 @@ def load_venue_config(path: Path, port: int | None = None) -> VenueConfig:
         if not file_path.is_absolute():
             file_path = path.resolve().parent / file_path
     return VenueConfig(path, sessions, name, journal_url or (None if file_path else "sqlite:///fixgate-venue.db"),
-                       file_path, instruments, admin_port, group_commit)
+                       file_path, instruments, admin_port, group_commit, phase_schedule)
 
 
 def open_journal(cfg: VenueConfig) -> Any:
@@ -135,6 +145,7 @@ class VenueFixService:
         self.admin_listener: Any = None
         self.listening: Any = None
         self._commit_loop: Any = None
+        self._schedule_loop: Any = None
 
     async def start(self) -> list[int]:
         """Listen (FIX and admin) and start the session timers; returns the FIX ports."""
@@ -150,13 +161,43 @@ class VenueFixService:
             self._commit_loop = task.LoopingCall(self.venue.commit)
             self._commit_loop.clock = self.reactor
             self._commit_loop.start(0.001, now=False)
+        schedule = self.cfg.phase_schedule
+        if schedule is not None and not schedule.continuous:
+            self._schedule_loop = task.LoopingCall(self.apply_phase_schedule)
+            self._schedule_loop.clock = self.reactor
+            self._schedule_loop.start(1.0, now=True)
         return self.acceptor.bound_ports
+
+    def apply_phase_schedule(self, now: float | None = None) -> None:
+        """Move every instrument one legal step toward its scheduled phase; expire DAY orders at the close."""
+        from venues.base import TradingPhase
+        from venues.internal.phase_schedule import next_step
+
+        schedule = self.cfg.phase_schedule
+        if schedule is None or schedule.continuous:
+            return
+        target = schedule.phase_at(self.reactor.seconds() if now is None else now)
+        closed_now = False
+        for spec in self.venue.instruments():
+            step = next_step(self.venue.phase(spec.symbol), target)
+            if step is None:
+                continue
+            try:
+                self.venue.set_phase(spec.symbol, step)
+            except Exception as exc:  # an illegal move is reported, never fatal
+                print(f"fixgate venue: {spec.symbol}: cannot move to {step.name}: {exc}", file=sys.stderr)
+                continue
+            closed_now = closed_now or step is TradingPhase.CLOSED
+        if closed_now and all(self.venue.phase(s.symbol) is TradingPhase.CLOSED for s in self.venue.instruments()):
+            self.venue.end_of_day()
 
     async def stop(self) -> None:
         from twisted.internet import defer
 
         if self._commit_loop is not None and self._commit_loop.running:
             self._commit_loop.stop()
+        if self._schedule_loop is not None and self._schedule_loop.running:
+            self._schedule_loop.stop()
         await defer.maybeDeferred(self.acceptor.stopService)
         if self.admin_listener is not None:
             await defer.maybeDeferred(self.admin_listener.stopListening)
