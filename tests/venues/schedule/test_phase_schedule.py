@@ -132,6 +132,6 @@ def test_config_error_names_file_line_and_key(tmp_path: Path) -> None:
     text = text.replace("PhaseSchedule=continuous", "PhaseSchedule=09:30 LUNCH")
     cfg_path = tmp_path / "venue.cfg"
     cfg_path.write_text(text)
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("PhaseSchedule="))
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("PhaseSchedule="))
     with pytest.raises(click.ClickException, match=rf"venue.cfg:{line}: PhaseSchedule: .*unknown phase 'LUNCH'"):
         load_venue_config(cfg_path)
