@@ -110,6 +110,21 @@ def load_venue_config(path: Path, port: int | None = None) -> VenueConfig:
                        file_path, instruments, admin_port, group_commit, phase_schedule)
 
 
+def _replay_progress() -> Any:
+    """A progress callback for journal replay: a line on stderr every 10% (long replays only)."""
+    state = {"shown": -1}
+
+    def progress(done: int, total: int) -> None:
+        if total < 10_000:
+            return
+        tenth = done * 10 // total
+        if tenth != state["shown"]:
+            state["shown"] = tenth
+            print(f"fixgate venue: replaying journal {done:,}/{total:,} commands ({tenth * 10}%)", file=sys.stderr)
+
+    return progress
+
+
 def open_journal(cfg: VenueConfig) -> Any:
     """The configured journal (SQL by URL, or a file)."""
     if cfg.journal_file is not None:
@@ -136,7 +151,7 @@ class VenueFixService:
         self.reactor = reactor
         self.journal = open_journal(cfg)
         self.venue = InternalVenue.open(cfg.name, cfg.instruments, self.journal, time.time_ns,
-                                        group_commit=cfg.group_commit)
+                                        group_commit=cfg.group_commit, progress=_replay_progress())
         self.registry = SessionRegistry()
         self.exchange = FixExchange(self.venue, self.registry, reactor)
         self.builder = SessionBuilder(self.exchange)
