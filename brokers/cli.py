@@ -25,6 +25,7 @@ COMMAND_SOURCES: tuple[tuple[str, str], ...] = (
     ("brokers.registry.cli", "registry_group"),
     ("brokers.run_cli", "run"),
     ("brokers.order_cli", "order"),
+    ("brokers.oms_cli", "oms_group"),
 )
 
 

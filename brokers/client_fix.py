@@ -41,12 +41,20 @@ from twisted.python import log as twisted_log
 from brokers.client import translation as tr
 from brokers.client.accounts import AccountCache
 from brokers.client.journal import session_to
-from brokers.client.orders import BrokerIds, GatewayOrder, OrderStore, PendingRequest, session_key
+from brokers.client.orders import (
+    BrokerIds,
+    GatewayOrder,
+    OrderStore,
+    PendingRequest,
+    fill_exec_id,
+    session_key,
+)
 from brokers.client.writer import BookFill, CloseOrder, OpenOrder, Outbox, RegistryWriter, utc_from_ns
 from brokers.domain.accounts import Asset, InsufficientFunds
 from brokers.domain.ledger import BookedOrder, FillToBook, OrderState
 from brokers.domain.ledger import Side as LedgerSide
 from brokers.domain.orders import ClientOrder, ClientOrderStatus, IllegalTransition, InvalidExecution
+from brokers.drop_copy import DropCopy, refuse_application_message
 from brokers.oms.context import InstrumentInfo
 from brokers.oms.reservations import Reservation
 from brokers.oms.results import CxlRejReason, OrdRejReason
@@ -104,6 +112,8 @@ class ClientApplication(Application):
         ids: BrokerIds,
         clock_ns: Callable[[], int],
         store: OrderStore | None = None,
+        drop_copy: Mapping[SessionID, frozenset[str]] | None = None,
+        cancel_on_disconnect: frozenset[SessionID] = frozenset(),
     ) -> None:
         self.sessions = sessions
         self.dispatcher = dispatcher
@@ -116,6 +126,10 @@ class ClientApplication(Application):
         self.clock_ns = clock_ns
         self.store = store if store is not None else OrderStore()
         self.outbox = Outbox(self._send_now, lambda: self.writer.committed)
+        self.drop_copy = DropCopy(drop_copy or {}, self._send_copy)
+        self.cancel_on_disconnect = cancel_on_disconnect
+        #: order_id -> Text of the cancels the broker asked for (kill switch, cancel on disconnect)
+        self._broker_cancels: dict[str, str] = {}
         dispatcher.subscribe(self.on_venue_event)
         self._handlers: dict[str, Callable[[FixMessage, SessionID], None]] = {
             "D": self._on_new_order,
@@ -137,6 +151,14 @@ class ClientApplication(Application):
             self.sessions.send_to_target(message, session_id)
         except SessionNotFound:
             twisted_log.msg(f"fixgate: no session {session_id} for {message.msg_type}")
+        if self.drop_copy and message.msg_type == "8":
+            self.drop_copy.on_report(message, session_id)
+
+    def _send_copy(self, message: FixMessage, session_id: SessionID) -> None:
+        try:
+            self.sessions.send_to_target(message, session_id)
+        except SessionNotFound:
+            twisted_log.msg(f"fixgate: no drop copy session {session_id}")
 
     def _send(self, message: FixMessage, session_id: SessionID, after: int = 0) -> None:
         self.outbox.send(message, session_id, after)
@@ -150,10 +172,49 @@ class ClientApplication(Application):
     # ---- Application ---------------------------------------------------------------------------
 
     def from_app(self, message: FixMessage, session_id: SessionID) -> None:
+        if session_id in self.drop_copy:
+            raise refuse_application_message(message, session_id)
         handler = self._handlers.get(message.msg_type)
         if handler is None:
             raise UnsupportedMessageType()
         handler(message, session_id)
+
+    def on_logout(self, session_id: SessionID) -> None:
+        """Cancel on disconnect: a ``CancelOnDisconnect=Y`` session's working DAY orders, everywhere."""
+        if session_id not in self.cancel_on_disconnect:
+            return
+        orders = [g for g in self.store.working(session_id) if g.order.tif is v.TimeInForce.DAY]
+        cancelled, skipped = self.cancel_orders(orders, "cancel on disconnect")
+        if cancelled or skipped:
+            twisted_log.msg(f"fixgate: {session_id} disconnected: cancelling {cancelled} working DAY order(s)"
+                            + (f", {skipped} busy (pending new/cancel/replace)" if skipped else ""))
+
+    # ---- cancels the broker decides (kill switch, cancel on disconnect) -------------------------
+
+    def cancel_orders(self, orders: list[GatewayOrder], text: str) -> tuple[int, int]:
+        """Ask each order's venue to cancel it (unsolicited for the client: the report carries
+        ``text``).  Orders still pending new or with a cancel/replace in flight are skipped (an
+        engaged kill switch keeps their replaces out; a pending cancel completes by itself).
+        Returns (cancels requested, orders skipped)."""
+        now = self.clock_ns()
+        cancelled = skipped = 0
+        for g in orders:
+            if g.order.status.is_terminal or g.order.order_id in self._broker_cancels:
+                continue
+            if g.pending is not None or g.order.status not in (ClientOrderStatus.NEW,
+                                                               ClientOrderStatus.PARTIALLY_FILLED):
+                skipped += 1
+                continue
+            self._broker_cancel(g, text, now)
+            cancelled += 1
+        return cancelled, skipped
+
+    def _broker_cancel(self, g: GatewayOrder, text: str, now: int) -> None:
+        venue_id = g.next_venue_cl_ord_id()
+        self.store.index_venue_id(g, venue_id)
+        self._broker_cancels[g.order_id] = text
+        self.dispatcher.cancel(g.venue, v.CancelRequest(g.order.symbol, g.owner, venue_id,
+                                                        orig_cl_ord_id=g.venue_cl_ord_id, order_id=g.venue_order_id))
 
     # ---- new orders ----------------------------------------------------------------------------
 
@@ -257,8 +318,9 @@ class ClientApplication(Application):
 
     # ---- reports -------------------------------------------------------------------------------
 
-    def _report(self, g: GatewayOrder, exec_type: str, now: int, *, after: int = 0, **kw: Any) -> None:
-        self._send(tr.execution_report(g.session_id.begin_string, g.order, exec_id=self.ids.exec_id(),
+    def _report(self, g: GatewayOrder, exec_type: str, now: int, *, after: int = 0, exec_id: str | None = None,
+                **kw: Any) -> None:
+        self._send(tr.execution_report(g.session_id.begin_string, g.order, exec_id=exec_id or self.ids.exec_id(),
                                        exec_type=exec_type, transact_ns=now, **kw), g.session_id, after)
 
     def _cancel_reject(self, session_id: SessionID, g: GatewayOrder | None, cl_ord_id: str, orig: str | None,
@@ -374,8 +436,11 @@ class ClientApplication(Application):
                              g.currency)
         venue_request = v.ReplaceRequest(order.symbol, g.owner, venue_id, order.side, req.qty, price, stop_px,
                                          orig_cl_ord_id=g.venue_cl_ord_id, order_id=g.venue_order_id)
-        op = OpenOrder(booked, reservations, on_done=lambda error: self._replace_opened(g, pending, venue_request,
-                                                                                       error))
+        replacing = {"t": "replacing", "id": g.order_id, "cl": req.cl_ord_id, "qty": str(req.qty),
+                     "px": None if price is None else str(price), "stop": None if stop_px is None else str(stop_px),
+                     "vcl": venue_id, "booking": venue_id}  # brokers.recovery completes it after a crash
+        op = OpenOrder(booked, reservations, journal=[replacing],
+                       on_done=lambda error: self._replace_opened(g, pending, venue_request, error))
         batch = self.writer.submit(op)
         self._hold_locally(batch, order.account, reservations)
 
@@ -494,6 +559,7 @@ class ClientApplication(Application):
             self._close(g, pending.booking_id, OrderState.CANCELLED)
         batch = self._close(g, g.booking_id, status, [{"t": "done", "id": g.order_id}])
         self.store.forget(g)
+        self._broker_cancels.pop(g.order_id, None)
         return batch
 
     def _on_accepted(self, venue: str, e: v.Accepted) -> None:
@@ -528,7 +594,8 @@ class ClientApplication(Application):
             twisted_log.msg(f"fixgate: fill {venue}/{e.exec_id} booked but not reportable: {exc}")
             return
         cl_ord_id = order.cl_ord_id
-        self._report(g, "F", e.ts, after=batch, last_qty=e.last_qty, last_px=e.last_px, cl_ord_id=cl_ord_id,
+        self._report(g, "F", e.ts, after=batch, exec_id=fill_exec_id(venue, e.exec_id), last_qty=e.last_qty,
+                     last_px=e.last_px, cl_ord_id=cl_ord_id,
                      orig_cl_ord_id=order.orig_cl_ord_id)
         if order.status is ClientOrderStatus.FILLED:
             pending = g.pending
@@ -545,11 +612,14 @@ class ClientApplication(Application):
             return
         pending = g.pending
         orig = g.order.cl_ord_id
+        broker_text = self._broker_cancels.pop(g.order_id, None)
         g.order.on_cancelled()
         batch = self._terminal(g, OrderState.CANCELLED)
         g.pending = None
         reason = e.reason.exec_restatement_reason
-        if pending is not None and pending.kind == "cancel" and e.reason is v.CancelReason.CLIENT_REQUEST:
+        if broker_text is not None and pending is None:
+            self._report(g, "4", e.ts, after=batch, orig_cl_ord_id=g.order.orig_cl_ord_id, text=broker_text)
+        elif pending is not None and pending.kind == "cancel" and e.reason is v.CancelReason.CLIENT_REQUEST:
             self._report(g, "4", e.ts, after=batch, cl_ord_id=pending.cl_ord_id, orig_cl_ord_id=orig)
         else:
             self._report(g, "4", e.ts, after=batch, orig_cl_ord_id=g.order.orig_cl_ord_id,
@@ -602,6 +672,10 @@ class ClientApplication(Application):
 
     def _on_cancel_rejected(self, venue: str, e: v.CancelRejected) -> None:
         g = self._lookup(venue, e.cl_ord_id, e.orig_cl_ord_id, e.order_id)
+        if g is not None and g.pending is None and g.order_id in self._broker_cancels:
+            text = self._broker_cancels.pop(g.order_id)
+            twisted_log.msg(f"fixgate: {venue} refused the {text} cancel of {g.order_id}: {e.text}")
+            return
         if g is None or g.pending is None:
             return
         pending = g.pending

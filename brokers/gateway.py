@@ -38,6 +38,7 @@ from brokers.gateway_config import GatewayConfig
 from brokers.oms.context import FeeSchedule, InstrumentInfo
 from brokers.oms.reservations import Reservation
 from brokers.oms.vetting import Vetter
+from brokers.recovery import Reconciler
 from brokers.registry import Registry
 from brokers.routing.dispatcher import Dispatcher, VenueEntry
 from fix_engine.transport.acceptor import AcceptorService
@@ -76,6 +77,10 @@ class Gateway(service.MultiService):
         if self.internal is not None:
             self.dispatcher.add(VenueEntry(self.internal, asynchronous=False))
         self.external_service = self._open_external_venues()
+        self.recovery: Reconciler | None = None
+        if self.internal is not None:  # crash recovery, phase 1: book journaled fills, close dead bookings
+            self.recovery = Reconciler(self.registry, self.internal, config.order_journal, clock_ns)
+            self.recovery.reconcile_registry()
         self.accounts = AccountCache(FeeSchedule())
         for account in self.registry.accounts():
             if account.kind.value == "CLIENT":
@@ -84,17 +89,22 @@ class Gateway(service.MultiService):
         self.order_journal = OrderJournal(config.order_journal)
         self.writer = RegistryWriter(self.registry, reactor, journal=self.order_journal,
                                      on_snapshot=self.accounts.snapshot)
+        self.limits = LimitsBook(config.limits)
         self.application = ClientApplication(
-            sessions=self.sessions, dispatcher=self.dispatcher, vetter=Vetter(LimitsBook(config.limits)),
+            sessions=self.sessions, dispatcher=self.dispatcher, vetter=Vetter(self.limits),
             writer=self.writer, accounts=self.accounts, instruments=self._instruments(),
             entitlements=config.entitlements, ids=self.ids, clock_ns=clock_ns, store=OrderStore(),
+            drop_copy=config.drop_copy, cancel_on_disconnect=config.cancel_on_disconnect,
         )
+        self.admin_listener: Any = None
         self.writer.on_committed = self.application.on_batch_committed
         recovered = self._recover_orders()
         if recovered:
             self.echo(f"fixgate: recovered {recovered} working client order(s)")
         self.builder = SessionBuilder(self.application)
         self.acceptor = AcceptorService(config.client_sessions, self.builder, reactor, registry=self.sessions)
+        if self.recovery is not None:  # phase 2: store the fill reports no client store holds (resend)
+            self.echo(self.recovery.report_to_clients(self.sessions, self.application._send_now).summary())
         self.acceptor.setServiceParent(self)
         if self.external_service is not None:
             self.external_service.setServiceParent(self)
@@ -129,8 +139,8 @@ class Gateway(service.MultiService):
         name = self.config.internal_venue
         if not name:
             return None
+        from brokers.recovery import open_internal_venue
         from venues.internal.reference_data import instruments_from_settings
-        from venues.internal.venue import InternalVenue
 
         target = self.config.venue_journal
         if "://" in target:
@@ -149,7 +159,7 @@ class Gateway(service.MultiService):
         def progress(done: int, total: int) -> None:
             self.echo(f"fixgate: venue journal replay {done}/{total}")
 
-        venue = InternalVenue.open(name, specs, journal, self.clock_ns, progress=progress)
+        venue = open_internal_venue(name, specs, journal, self.clock_ns, progress=progress)  # keeps replayed fills
         self.echo(f"fixgate: internal venue {name}: {', '.join(s.symbol for s in venue.instruments())}")
         return venue
 
@@ -236,6 +246,23 @@ class Gateway(service.MultiService):
         await self.acceptor.listen()
         return self.bound_ports
 
+    def listen_admin(self, port: int | None = None) -> int:
+        """Open the OMS admin channel (``fixgate oms ...``) on 127.0.0.1; ``port`` defaults to the
+        config's ``AdminPort`` (0 = any free port).  ``fixgate run`` calls it; returns the port."""
+        from brokers.oms_cli import listen_oms_admin
+
+        self.admin_listener = listen_oms_admin(self, self.config.admin_port if port is None else port,
+                                               reactor=self.reactor)
+        return int(self.admin_listener.getHost().port)
+
+    def privilegedStartService(self) -> None:
+        """Bind the OMS admin channel on ``AdminPort`` (as twistd binds ports here; ``fixgate run``
+        calls this, tests that only ``listen()`` + ``startService()`` open it with ``listen_admin``)."""
+        if self.config.admin_port and self.admin_listener is None:
+            port = self.listen_admin()
+            self.echo(f"fixgate: OMS admin channel on 127.0.0.1:{port}")
+        super().privilegedStartService()
+
     def startService(self) -> None:
         self.writer.start()
         super().startService()
@@ -244,6 +271,9 @@ class Gateway(service.MultiService):
         """Logout clients, stop external sessions, drain the registry writer, close everything."""
         service.Service.stopService(self)
         d = defer.maybeDeferred(self.acceptor.stopService)
+        if self.admin_listener is not None:
+            listener, self.admin_listener = self.admin_listener, None
+            d.addBoth(lambda _: listener.stopListening())
         if self.external_service is not None:
             d.addBoth(lambda _: self.external_service.stopService())
         d.addBoth(lambda _: self.writer.stop())

@@ -4,6 +4,10 @@ Sessions:
 
 * every **acceptor** ``[SESSION]`` is a client session; its app keys ``Accounts=DEMO1,DEMO2``
   (the accounts it may trade) and ``DefaultAccount=DEMO1`` (used when Account(1) is absent);
+  ``SessionType=DropCopy`` makes it a read-only drop-copy session that receives a copy of every
+  ExecutionReport of its ``Accounts=`` (``*`` = all; see :mod:`brokers.drop_copy`);
+  ``CancelOnDisconnect=Y`` cancels the session's working DAY orders, at every venue, when it
+  logs out or its connection drops;
 * every **initiator** ``[SESSION]`` is an external venue (``VenueName=XNYS``, default its
   TargetCompID), run by :class:`venues.external.fix_venue.FixVenue`.
 
@@ -27,6 +31,8 @@ Gateway keys, read from the ``[DEFAULT]`` block (errors name ``file:line: Key``)
 ``MinPrice``, ``MaxPrice``         firm limits (absent: no limit)
 ``DuplicateWindowSeconds``         duplicate-order detection window (absent: off)
 ``ThrottleMessages`` / ``ThrottleSeconds``  per-session message throttle (absent: off)
+``AdminPort``                      the OMS admin channel on 127.0.0.1 (``fixgate oms ...``;
+                                   the demo uses 9879; 0 or absent: none)
 =================================  =======================================================
 """
 
@@ -47,6 +53,8 @@ from fix_engine.session.settings import SessionSettings
 __all__ = ["GatewayConfig", "ExternalVenueConfig", "demo_config_text", "load_gateway_config"]
 
 DEFAULT_INTERNAL = "INTERNAL"
+DEMO_ADMIN_PORT = 9879
+SESSION_TYPES = ("trading", "dropcopy")
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,11 @@ class GatewayConfig:
     instrument_settings: Mapping[str, str] = field(default_factory=dict)
     base_dir: Path = Path(".")
     funding: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
+    #: drop-copy sessions and the accounts each receives copies for
+    drop_copy: Mapping[SessionID, frozenset[str]] = field(default_factory=dict)
+    #: client sessions whose working DAY orders are cancelled when they disconnect
+    cancel_on_disconnect: frozenset[SessionID] = frozenset()
+    admin_port: int = 0
 
     @property
     def accounts(self) -> list[str]:
@@ -150,8 +163,23 @@ def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> Gatew
     if not clients:
         raise ConfigError("no acceptor [SESSION] for clients", source=config.path)
     entitlements: dict[SessionID, Entitlement] = {}
+    drop_copy: dict[SessionID, frozenset[str]] = {}
+    cancel_on_disconnect: set[SessionID] = set()
     for s in clients:
         accounts = frozenset(config.get_list(s, "Accounts"))
+        kind_entry = config.entry(s, "SessionType")
+        kind = (kind_entry.value if kind_entry is not None else "Trading").replace("_", "").replace("-", "").lower()
+        if kind not in SESSION_TYPES:
+            assert kind_entry is not None
+            raise kind_entry.error(f"{kind_entry.value!r}: expected Trading or DropCopy")
+        if kind == "dropcopy":
+            if not accounts:
+                raise ConfigError(f"{s.session_id}: a DropCopy session needs Accounts= (or Accounts=*)",
+                                  source=config.path)
+            drop_copy[s.session_id] = accounts
+            continue
+        if config.get_bool(s, "CancelOnDisconnect", False):
+            cancel_on_disconnect.add(s.session_id)
         default = config.block_value(s, "DefaultAccount") or None
         if default is not None and accounts and default not in accounts:
             entry = config.entry(s, "DefaultAccount")
@@ -175,6 +203,12 @@ def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> Gatew
         entry = defaults.get("RouteDefault") or next((e for k, e in defaults.items() if k.startswith("Route.")), None)
         raise (entry.error(str(exc)) if entry is not None else ConfigError(str(exc), source=config.path)) from None
     funding = {key.split(".", 1)[1]: _funding(e) for key, e in defaults.items() if key.startswith("Fund.")}
+    admin_port = 0
+    admin_entry = defaults.get("AdminPort")
+    if admin_entry is not None and admin_entry.value:
+        if not admin_entry.value.isdigit() or not 0 <= int(admin_entry.value) <= 65535:
+            raise admin_entry.error(f"{admin_entry.value!r} is not a port number")
+        admin_port = int(admin_entry.value)
     return GatewayConfig(
         source=config,
         client_sessions=clients,
@@ -189,6 +223,9 @@ def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> Gatew
         instrument_settings={k: defaults[k].value for k in ("Instruments", "InstrumentsFile") if k in defaults},
         base_dir=base_dir or Path("."),
         funding=funding,
+        drop_copy=drop_copy,
+        cancel_on_disconnect=frozenset(cancel_on_disconnect),
+        admin_port=admin_port,
     )
 
 
@@ -248,6 +285,8 @@ Fund.DEMO2={funding}
 MaxOrderQty=1000000
 MaxOrderNotional=50000000
 CollarPct=50
+# OMS admin channel on 127.0.0.1 (fixgate oms limits/kill/release); 0 = none
+AdminPort={DEMO_ADMIN_PORT}
 
 """ + "\n".join(sessions)
 

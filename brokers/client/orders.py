@@ -24,7 +24,7 @@ from brokers.domain.orders import ClientOrder
 from brokers.oms.reservations import Reservation
 from fix_engine.session.session_id import SessionID
 
-__all__ = ["BrokerIds", "GatewayOrder", "OrderStore", "PendingRequest", "base36", "session_key"]
+__all__ = ["BrokerIds", "GatewayOrder", "OrderStore", "PendingRequest", "base36", "fill_exec_id", "session_key"]
 
 _DIGITS = string.digits + string.ascii_uppercase
 
@@ -42,6 +42,12 @@ def base36(value: int) -> str:
 def session_key(session_id: SessionID) -> str:
     """The owner key of a client session (venue owner, throttle key, order scope)."""
     return str(session_id)
+
+
+def fill_exec_id(venue: str, venue_exec_id: str) -> str:
+    """The ExecID(17) of a fill report: derived from the venue's, so a report regenerated after a
+    crash (:mod:`brokers.recovery`) carries the same ExecID as the one it replaces."""
+    return f"{venue}.{venue_exec_id}"
 
 
 class BrokerIds:

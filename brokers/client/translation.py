@@ -34,6 +34,7 @@ __all__ = [
     "cancel_reject",
     "execution_report",
     "mass_cancel_report",
+    "ord_rej_reason_for",
     "parse_cancel",
     "parse_mass_cancel",
     "parse_mass_status",
@@ -255,6 +256,23 @@ def _is_42(begin_string: str) -> bool:
     return begin_string in ("FIX.4.0", "FIX.4.1", "FIX.4.2")
 
 
+#: OrdRejReason(103) values each FIX version's dictionary knows; others are sent as the fallback
+#: (FIX.4.2 has no 99 "Other": 0 "Broker option"), the Text keeps the rule's explanation.
+_ORD_REJ_KNOWN: dict[str, tuple[frozenset[int], int]] = {
+    "FIX.4.2": (frozenset(range(0, 9)), 0),
+    "FIX.4.3": (frozenset((*range(0, 12), 13, 14, 15, 99)), 99),
+    "FIX.4.4": (frozenset((*range(0, 12), 13, 14, 15, 99)), 99),
+}
+
+
+def ord_rej_reason_for(begin_string: str, reason: int) -> int:
+    """``reason`` if ``begin_string``'s dictionary has it, else that version's catch-all."""
+    known = _ORD_REJ_KNOWN.get(begin_string)
+    if known is None or reason in known[0]:
+        return reason
+    return known[1]
+
+
 def _exec_type_for(begin_string: str, exec_type: str, ord_status: str) -> tuple[str, str | None]:
     """(ExecType, ExecTransType or None) in the dialect of ``begin_string``."""
     if not _is_42(begin_string):
@@ -319,7 +337,7 @@ def execution_report(
     if text:
         fields.append((58, text))
     if ord_rej_reason is not None:
-        fields.append((103, ord_rej_reason))
+        fields.append((103, ord_rej_reason_for(begin_string, int(ord_rej_reason))))
     if restatement_reason is not None:
         fields.append((378, restatement_reason))
     if exec_trans_type is not None:
@@ -344,7 +362,8 @@ def reject_report(
     fields: list[tuple[int, object]] = [
         (6, ZERO), (11, new.cl_ord_id), (14, ZERO), (17, exec_id), (37, order_id), (38, new.qty),
         (39, "8"), (40, new.ord_type.value), (54, new.side.value), (55, new.symbol), (58, text),
-        (59, new.tif.value), (60, _ts(transact_ns)), (103, reason), (150, "8"), (151, ZERO),
+        (59, new.tif.value), (60, _ts(transact_ns)), (103, ord_rej_reason_for(begin_string, int(reason))),
+        (150, "8"), (151, ZERO),
     ]
     if account:
         fields.append((1, account))
