@@ -11,6 +11,9 @@ are noisy) and the ratio fixgate speed / peer speed for
 (b) the same plus validation against the FIX.4.4 dictionary,
 (c) build + encode an ExecutionReport (27 fields including header and trailer).
 
+fixgate is measured twice: ``fixgate (C)`` with the C accelerator (``fix_engine.codec._speedups``,
+built by ``pip install -e .``) and ``fixgate (pure Python)`` in a child process started with
+FIXGATE_PURE_PYTHON=1.  The ratios are for the implementation this process uses (C when built).
 Peers that are not installed (or a fixgate part not built yet) print ``n/a``.
 This is a script, not a test: nothing here asserts.
 """
@@ -18,8 +21,10 @@ This is a script, not a test: nothing here asserts.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
 import sys
 import timeit
 from collections.abc import Callable
@@ -31,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from fix_engine.codec import FixMessage, FrameParser, encode, encode_fields  # noqa: E402
 from fix_engine.codec.message import format_epoch_timestamp  # noqa: E402
+from fix_engine.codec.parsing import IMPLEMENTATION  # noqa: E402
 
 try:
     import simplefix
@@ -293,10 +299,28 @@ def _ratio(ours: float | None, peer: float | None) -> str:
     return "n/a" if ours is None or peer is None else f"{peer / ours:.1f}x"
 
 
+def _fixgate_rows(t: Callable[[Callable[[], object] | None], float | None]) -> tuple[list[float | None], str]:
+    """fixgate's (a), (b), (c) in this process's implementation, and the note for (b)."""
+    b_fn, b_note = fixgate_parse_validate()
+    return [t(fixgate_parse()), t(b_fn), t(fixgate_build())], b_note
+
+
+def _pure_python_rows(args: argparse.Namespace) -> list[float | None]:
+    """fixgate's (a), (b), (c) measured in a child process with FIXGATE_PURE_PYTHON=1."""
+    env = dict(os.environ, FIXGATE_PURE_PYTHON="1")
+    cmd = [sys.executable, __file__, "--fixgate-only", "--repeat", str(args.repeat), "--number", str(args.number)]
+    try:
+        out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+        return json.loads(out.strip().splitlines()[-1])["fixgate"]  # type: ignore[no-any-return]
+    except (subprocess.CalledProcessError, ValueError, KeyError, IndexError):  # pragma: no cover - a bench reports
+        return [None, None, None]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7, help="timeit repeats; the minimum is reported")
     ap.add_argument("--number", type=int, default=20_000, help="calls per repeat")
+    ap.add_argument("--fixgate-only", action="store_true", help="print fixgate's figures as JSON (used for the pure-Python run)")
     args = ap.parse_args(argv)
 
     def t(fn: Callable[[], object] | None) -> float | None:
@@ -307,27 +331,40 @@ def main(argv: list[str] | None = None) -> int:
     built = fixgate_build()()
     assert FixMessage.parse(FrameParser().feed(built)[0].raw).get_raw(17) == b"EXEC-20261122-000042"
 
+    if args.fixgate_only:
+        ours, _ = _fixgate_rows(t)
+        print(json.dumps({"implementation": IMPLEMENTATION, "fixgate": ours}))
+        return 0
+
     dd = _quickfix_dd()
-    rows: list[tuple[str, float | None, float | None, float | None, str]] = []
-    a_ours = t(fixgate_parse())
-    rows.append(("(a) frame + parse NewOrderSingle", a_ours, t(simplefix_parse()), t(quickfix_parse(dd, False)), ""))
-    b_fn, b_note = fixgate_parse_validate()
-    b_ours = t(b_fn)
-    rows.append(("(b) (a) + validate vs FIX.4.4", b_ours, None, t(quickfix_parse(dd, True)), b_note))
-    rows.append(("(c) build + encode ExecutionReport", t(fixgate_build()), t(simplefix_build()), t(quickfix_build()), ""))
+    ours, b_note = _fixgate_rows(t)
+    pure = _pure_python_rows(args) if IMPLEMENTATION == "C" else list(ours)
+    accel: list[float | None] = list(ours) if IMPLEMENTATION == "C" else [None, None, None]
+    names = ["(a) frame + parse NewOrderSingle", "(b) (a) + validate vs FIX.4.4", "(c) build + encode ExecutionReport"]
+    peers = [
+        (t(simplefix_parse()), t(quickfix_parse(dd, False))),
+        (None, t(quickfix_parse(dd, True))),
+        (t(simplefix_build()), t(quickfix_build())),
+    ]
 
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
           f"best of {args.repeat} x {args.number} calls; NOS {len(NOS)} bytes, ER {len(built)} bytes")
+    print(f"fixgate codec in use: {IMPLEMENTATION}"
+          + ("" if IMPLEMENTATION == "C" else " (C accelerator not built, or FIXGATE_PURE_PYTHON set)"))
     print(f"simplefix: {'installed' if simplefix else 'n/a'}; quickfix: "
           f"{'installed' if quickfix else 'n/a'}{'' if dd is not None or quickfix is None else ' (no FIX44.xml)'}")
     print()
-    head = f"{'benchmark':38} {'fixgate us':>11} {'simplefix us':>13} {'quickfix us':>12} {'vs simplefix':>13} {'vs quickfix':>12}"
+    head = (f"{'benchmark':36} {'fixgate (C) us':>15} {'fixgate (pure Python) us':>25} {'simplefix us':>13} "
+            f"{'quickfix us':>12} {'vs simplefix':>13} {'vs quickfix':>12}")
     print(head)
     print("-" * len(head))
-    for name, ours, sf, qf, note in rows:
-        print(f"{name:38} {_fmt(ours):>11} {_fmt(sf):>13} {_fmt(qf):>12} {_ratio(ours, sf):>13} {_ratio(ours, qf):>12}")
-        if note:
-            print(f"    fixgate (b): n/a - {note}")
+    for name, c_us, py_us, ours_us, (sf, qf) in zip(names, accel, pure, ours, peers, strict=True):
+        print(f"{name:36} {_fmt(c_us):>15} {_fmt(py_us):>25} {_fmt(sf):>13} {_fmt(qf):>12} "
+              f"{_ratio(ours_us, sf):>13} {_ratio(ours_us, qf):>12}")
+    if b_note:
+        print(f"    fixgate (b): n/a - {b_note}")
+    print()
+    print(f"ratios: peer us / fixgate ({IMPLEMENTATION}) us; above 1x fixgate is faster")
     return 0
 
 

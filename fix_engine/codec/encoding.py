@@ -6,13 +6,19 @@ A repeating group built with :meth:`FixMessage.add_group` is one ``(count_tag, R
 unit: it sorts at its count tag and its entries keep the order given (dictionary order).
 
 A message that holds a *flat* repeating group (a standard NumInGroup tag with a plain value, as
-in a message parsed from the wire) cannot be sorted without tearing the group apart, so its header
-and body keep their given order (8, 9, 35 still first, the trailer last); ``keep_body_order=True``
-asks for that order on any message.
+in a message parsed from the wire) cannot be sorted without tearing the group apart, so its body
+keeps its given order (the trailer still last); ``keep_body_order=True`` asks for that on any
+message.  The header is sorted in every case (8, 9, 35 first, then ascending), unless it holds a
+flat NoHops (627) group itself, in which case it too keeps its given order.
 
 The hot path is C-level: the layout of a tag sequence (which fields, in which order) is computed
 once and cached as a ``%b`` template, so encoding a message of a known shape is one ``%`` over
 its values plus the CheckSum; only built repeating groups are rendered field by field.
+
+With the optional C extension loaded (see :mod:`.parsing`), a message of a cached shape whose values
+are all plain bytes is rendered by ``_speedups.encode_cached`` in one pass (body, BodyLength and
+CheckSum), and the last step of every other encode by ``_speedups.finish``; anything unusual goes
+through the Python code below.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from operator import itemgetter
 from .errors import FieldValueError
 from .framing import _TRAILERS, _byte_sum
 from .message import FixMessage, RepeatingGroup
+from .parsing import speedups
 from .tags import DATA_LENGTH_TAGS, HEADER_TAGS, NUM_IN_GROUP_TAGS, TRAILER_TAGS
 
 _SOH = b"\x01"
@@ -56,8 +63,8 @@ _HEADER = -(1 << 60)
 _TRAILER = 1 << 60
 
 
-def _ranks(header_tags: frozenset[int], keep_order: bool) -> dict[int, int]:
-    ranks = {tag: _HEADER if keep_order else _HEADER + tag for tag in header_tags}
+def _ranks(header_tags: frozenset[int], keep_header_order: bool) -> dict[int, int]:
+    ranks = {tag: _HEADER if keep_header_order else _HEADER + tag for tag in header_tags}
     ranks.update({8: _DROP, 9: _DROP, 10: _DROP, 35: _MSG_TYPE, 93: _TRAILER, 89: _TRAILER + 1})
     for tag in TRAILER_TAGS - {10, 89, 93}:  # pragma: no cover - no other standard trailer tag
         ranks[tag] = _TRAILER + 2
@@ -67,12 +74,12 @@ def _ranks(header_tags: frozenset[int], keep_order: bool) -> dict[int, int]:
 _RANKS: dict[tuple[frozenset[int], bool], dict[int, int]] = {}
 
 
-def _rank_table(header_tags: frozenset[int], keep_order: bool) -> dict[int, int]:
-    table = _RANKS.get((header_tags, keep_order))
+def _rank_table(header_tags: frozenset[int], keep_header_order: bool) -> dict[int, int]:
+    table = _RANKS.get((header_tags, keep_header_order))
     if table is None:
         if len(_RANKS) > 32:
             _RANKS.clear()
-        table = _RANKS[(header_tags, keep_order)] = _ranks(header_tags, keep_order)
+        table = _RANKS[(header_tags, keep_header_order)] = _ranks(header_tags, keep_header_order)
     return table
 
 
@@ -80,7 +87,7 @@ class _Plan:
     """How to lay out a message with a given tag sequence: cached, since a program sends the same
     shapes again and again.  ``template % pick(values)`` renders the body when every value is bytes."""
 
-    __slots__ = ("order", "pick", "template", "begin_index", "keep_order")
+    __slots__ = ("order", "pick", "template", "begin_index", "keep_order", "emit")
 
     def __init__(self, tags: tuple[int, ...], header_tags: frozenset[int], keep_body_order: bool) -> None:
         if 35 not in tags:
@@ -95,6 +102,8 @@ class _Plan:
         self.keep_order = keep_order
         self.pick = itemgetter(*order) if len(order) > 1 else lambda values, i=order[0]: (values[i],)
         self.template = b"".join([prefixes[i] + b"%b\x01" for i in order])
+        #: ``(field index, b"tag=")`` in wire order: the same layout for the C encoder
+        self.emit = tuple([(i, prefixes[i]) for i in order])
         self.begin_index = tags.index(8) if 8 in tags else -1
 
 
@@ -117,6 +126,10 @@ def encode(
     other than a raw-data field contains SOH.
     """
     fields = message.fields
+    if _encode_cached is not None:
+        data = _encode_cached(fields, begin_string, _PLANS, header_tags, keep_body_order)
+        if data is not None:
+            return data  # C: plain fields, a cached plan, no SOH in values
     tags = tuple(map(_first, fields))
     key = (tags, header_tags, keep_body_order)
     plan = _PLANS.get(key)
@@ -137,8 +150,24 @@ def encode(
         body, separators = _render_with_groups(fields, plan, header_tags, keep_body_order)
     if body.count(_SOH) != separators:
         _reject_soh(fields)
+    return _finish(begin_string, body)
+
+
+def py_finish(begin_string: bytes, body: bytes) -> bytes:
+    """``8=<begin_string><SOH>9=<len(body)><SOH><body>10=<checksum><SOH>`` (the C twin's reference)."""
     data = b"8=%b\x019=%d\x01%b" % (begin_string, len(body), body)
     return data + _TRAILERS[_byte_sum(data) & 0xFF]
+
+
+if speedups is not None:
+    speedups.configure(finish_fallback=py_finish)
+
+#: :func:`py_finish`, or its C twin (one allocation, the CheckSum summed in the same pass) when the
+#: extension is loaded; the twin hands anything but exact ``bytes`` arguments to ``py_finish``.
+_finish = speedups.finish if speedups is not None else py_finish
+#: C: encode()'s common case in one pass (every value bytes, the plan cached, no SOH in values);
+#: returns None for anything else, which the Python path handles.
+_encode_cached = speedups.encode_cached if speedups is not None else None
 
 
 def _has_flat_group(fields: Sequence[tuple[int, object]]) -> bool:
@@ -167,9 +196,15 @@ def _render_with_groups(
     return _join(out), len(out) - 1
 
 
+_HEADER_GROUP_COUNT = 627  # NoHops: the standard header's repeating group
+
+
 def _layout(tags: tuple[int, ...], header_tags: frozenset[int], keep_order: bool) -> list[int]:
-    """Indexes of the fields to emit, in wire order (8, 9 and 10 left out: they are computed)."""
-    ranks = _rank_table(header_tags, keep_order)
+    """Indexes of the fields to emit, in wire order (8, 9 and 10 left out: they are computed).
+
+    ``keep_order`` keeps the body as given; the header is sorted unless a flat NoHops group is in it.
+    """
+    ranks = _rank_table(header_tags, keep_order and _HEADER_GROUP_COUNT in tags)
     keys = list(map(ranks.get, tags, repeat(0) if keep_order else tags))
     return sorted(range(len(keys)), key=keys.__getitem__)[keys.count(_DROP) :]
 
@@ -204,5 +239,7 @@ def encode_fields(fields: list[tuple[int, bytes]]) -> bytes:
         raise ValueError("fields have no BeginString (8)")
     out.append(b"")
     body_bytes = _join(out)
+    if type(begin) is bytes:
+        return _finish(begin, body_bytes)
     data = b"8=" + begin + b"\x019=%d\x01" % len(body_bytes) + body_bytes
     return data + _TRAILERS[_byte_sum(data) & 0xFF]

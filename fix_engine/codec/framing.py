@@ -11,13 +11,19 @@ next ``8=FIX`` and counted in ``discarded_bytes``.
 
 The parser never raises on input bytes, and what it buffers is bounded by
 ``max_message_size`` plus the header (:data:`MAX_HEADER_SIZE`) and the trailer.
+
+The scan itself is :func:`py_scan_frames`, or its C twin ``_speedups.scan_frames`` when the
+optional extension is loaded (see :mod:`.parsing`); ``FrameParser`` keeps the buffering.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from zlib import adler32
+
+from .parsing import speedups
 
 #: Default upper bound for one message (QuickFIX has no bound; a peer could make it buffer forever).
 DEFAULT_MAX_MESSAGE_SIZE = 1 << 20
@@ -103,79 +109,10 @@ class FrameParser:
             buf = data
         else:
             buf = bytes(data)
-        frames: list[Frame] = []
-        pos = 0
-        need = 0
+        frames, pos, need, discarded = _scan_frames(buf, self.max_message_size, self.validate_checksum)
+        if discarded:
+            self.discarded_bytes += discarded
         end = len(buf)
-        find = buf.find
-        startswith = buf.startswith
-        while pos < end:
-            start = find(_BEGIN, pos)
-            if start < 0:
-                # keep a tail that could be the start of "8=FIX"
-                keep = _partial_begin_suffix(buf, pos)
-                self.discarded_bytes += end - pos - keep
-                pos = end - keep
-                break
-            if start > pos:
-                self.discarded_bytes += start - pos
-                pos = start
-            soh1 = find(b"\x01", start, start + _MAX_BEGIN_STRING)
-            if soh1 < 0:
-                if end - start < _MAX_BEGIN_STRING:
-                    break  # BeginString not complete yet
-                self.discarded_bytes += 2
-                pos = start + 2
-                continue
-            if not startswith(b"9=", soh1 + 1):
-                if end - soh1 < 3:
-                    break  # BodyLength tag not complete yet
-                frames.append(Frame(buf[start : soh1 + 1], FrameError.HEADER_ORDER))
-                pos = soh1 + 1
-                continue
-            soh2 = find(b"\x01", soh1 + 3, soh1 + 4 + _MAX_LENGTH_DIGITS)
-            if soh2 < 0:
-                if end < soh1 + 4 + _MAX_LENGTH_DIGITS:
-                    break  # BodyLength not complete yet
-                frames.append(Frame(buf[start : soh1 + 3], FrameError.BAD_BODY_LENGTH))
-                pos = soh1 + 3
-                continue
-            length_bytes = buf[soh1 + 3 : soh2]
-            if not length_bytes.isdigit():
-                frames.append(Frame(buf[start : soh2 + 1], FrameError.BAD_BODY_LENGTH))
-                pos = soh2 + 1
-                continue
-            body_length = int(length_bytes)
-            if body_length > self.max_message_size:
-                frames.append(Frame(buf[start : soh2 + 1], FrameError.TOO_LARGE))
-                pos = soh2 + 1
-                continue
-            trailer = soh2 + 1 + body_length
-            frame_end = trailer + _TRAILER_SIZE
-            if frame_end > end:
-                need = frame_end - start
-                break  # body not complete yet
-            if self.validate_checksum:
-                if trailer - start <= _SUM_CHUNK:  # inline the common case of _byte_sum
-                    ok = startswith(_TRAILERS[adler32(buf[start:trailer], 0) & 0xFF], trailer)
-                else:
-                    ok = startswith(_TRAILERS[_byte_sum(buf[start:trailer]) & 0xFF], trailer)
-            else:
-                ok = startswith(b"10=", trailer) and buf[frame_end - 1] == 1 and buf[trailer + 3 : frame_end - 1].isdigit()
-            if ok and buf[trailer - 1] == 1:
-                raw = buf[start:frame_end]
-                frames.append(Frame(raw) if startswith(b"35=", soh2 + 1) else Frame(raw, FrameError.HEADER_ORDER))
-                pos = frame_end
-                continue
-            if startswith(b"10=", trailer) and buf[trailer - 1] == 1 and buf[frame_end - 1] == 1:
-                # the frame lands on its trailer: only the CheckSum is wrong (or not three digits)
-                frames.append(Frame(buf[start:frame_end], FrameError.CHECKSUM))
-                pos = frame_end
-                continue
-            # BodyLength wrong: consume up to the next real trailer, or up to the next message
-            frame = _bad_length_frame(buf, start, soh2 + 1)
-            frames.append(frame)
-            pos = start + len(frame.raw)
         if pos < end:
             tail = buf[pos:]
             self._chunks = [tail]
@@ -185,6 +122,90 @@ class FrameParser:
             self._pending = 0
             self._need = 0
         return frames
+
+
+def py_scan_frames(buf: bytes, max_message_size: int, validate_checksum: bool) -> tuple[list[Frame], int, int, int]:
+    """Cut the frames out of ``buf``: ``(frames, pos, need, discarded)``.
+
+    ``buf[pos:]`` is the unconsumed tail (a partial frame or a partial ``8=FIX``), ``need`` how many
+    bytes that partial frame needs in all (0: unknown yet), ``discarded`` how many bytes were skipped.
+    The pure-Python scan: the reference its C twin (``_speedups.scan_frames``) matches.
+    """
+    frames: list[Frame] = []
+    pos = 0
+    need = 0
+    discarded = 0
+    end = len(buf)
+    find = buf.find
+    startswith = buf.startswith
+    while pos < end:
+        start = find(_BEGIN, pos)
+        if start < 0:
+            # keep a tail that could be the start of "8=FIX"
+            keep = _partial_begin_suffix(buf, pos)
+            discarded += end - pos - keep
+            pos = end - keep
+            break
+        if start > pos:
+            discarded += start - pos
+            pos = start
+        soh1 = find(b"\x01", start, start + _MAX_BEGIN_STRING)
+        if soh1 < 0:
+            if end - start < _MAX_BEGIN_STRING:
+                break  # BeginString not complete yet
+            discarded += 2
+            pos = start + 2
+            continue
+        if not startswith(b"9=", soh1 + 1):
+            if end - soh1 < 3:
+                break  # BodyLength tag not complete yet
+            frames.append(Frame(buf[start : soh1 + 1], FrameError.HEADER_ORDER))
+            pos = soh1 + 1
+            continue
+        soh2 = find(b"\x01", soh1 + 3, soh1 + 4 + _MAX_LENGTH_DIGITS)
+        if soh2 < 0:
+            if end < soh1 + 4 + _MAX_LENGTH_DIGITS:
+                break  # BodyLength not complete yet
+            frames.append(Frame(buf[start : soh1 + 3], FrameError.BAD_BODY_LENGTH))
+            pos = soh1 + 3
+            continue
+        length_bytes = buf[soh1 + 3 : soh2]
+        if not length_bytes.isdigit():
+            frames.append(Frame(buf[start : soh2 + 1], FrameError.BAD_BODY_LENGTH))
+            pos = soh2 + 1
+            continue
+        body_length = int(length_bytes)
+        if body_length > max_message_size:
+            frames.append(Frame(buf[start : soh2 + 1], FrameError.TOO_LARGE))
+            pos = soh2 + 1
+            continue
+        trailer = soh2 + 1 + body_length
+        frame_end = trailer + _TRAILER_SIZE
+        if frame_end > end:
+            need = frame_end - start
+            break  # body not complete yet
+        if validate_checksum:
+            if trailer - start <= _SUM_CHUNK:  # inline the common case of _byte_sum
+                ok = startswith(_TRAILERS[adler32(buf[start:trailer], 0) & 0xFF], trailer)
+            else:
+                ok = startswith(_TRAILERS[_byte_sum(buf[start:trailer]) & 0xFF], trailer)
+        else:
+            ok = startswith(b"10=", trailer) and buf[frame_end - 1] == 1 and buf[trailer + 3 : frame_end - 1].isdigit()
+        if ok and buf[trailer - 1] == 1:
+            raw = buf[start:frame_end]
+            frames.append(Frame(raw) if startswith(b"35=", soh2 + 1) else Frame(raw, FrameError.HEADER_ORDER))
+            pos = frame_end
+            continue
+        if startswith(b"10=", trailer) and buf[trailer - 1] == 1 and buf[frame_end - 1] == 1:
+            # the frame lands on its trailer: only the CheckSum is wrong (or not three digits)
+            frames.append(Frame(buf[start:frame_end], FrameError.CHECKSUM))
+            pos = frame_end
+            continue
+        # BodyLength wrong: consume up to the next real trailer, or up to the next message
+        frame = _bad_length_frame(buf, start, soh2 + 1)
+        frames.append(frame)
+        pos = start + len(frame.raw)
+    return frames, pos, need, discarded
 
 
 def _bad_length_frame(buf: bytes, start: int, body_start: int) -> Frame:
@@ -231,3 +252,25 @@ def _byte_sum(data: bytes) -> int:
 def checksum(data: bytes) -> int:
     """The FIX CheckSum (10) of ``data``: the byte sum modulo 256."""
     return _byte_sum(data) & 0xFF
+
+
+# --------------------------------------------------------------------------- C accelerator
+
+if speedups is not None:
+    speedups.configure(
+        scan_fallback=py_scan_frames,
+        frame_type=Frame,
+        frame_errors=(
+            FrameError.CHECKSUM,
+            FrameError.BODY_LENGTH,
+            FrameError.BAD_BODY_LENGTH,
+            FrameError.HEADER_ORDER,
+            FrameError.TOO_LARGE,
+        ),
+    )
+
+#: ``(buf, max_message_size, validate_checksum) -> (frames, pos, need, discarded)``: the C scan when
+#: the extension is loaded (see :mod:`.parsing`), else :func:`py_scan_frames`.
+_scan_frames: Callable[[bytes, int, bool], tuple[list[Frame], int, int, int]] = (
+    speedups.scan_frames if speedups is not None else py_scan_frames
+)

@@ -8,11 +8,20 @@ into ints through a cache of known, valid tag numbers.
 Anything else (a value containing ``=``, a raw-data field, an unknown or invalid tag number, a
 malformed field) takes the careful path, which either parses it exactly or raises
 :class:`ParseError` saying what is wrong and where.
+
+C accelerator: when the optional extension :mod:`fix_engine.codec._speedups` is built (``pip
+install`` builds it where a compiler exists) and ``FIXGATE_PURE_PYTHON`` is not set, ``split_fields``
+is its C twin, which handles well-formed frames without raw-data fields in one pass and hands
+every other input to :func:`py_split_fields` (so results and ``ParseError`` are the same).
+:data:`IMPLEMENTATION` says which one is in use; :mod:`.framing` and :mod:`.encoding` follow the
+same switch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
+from types import ModuleType
 
 from .errors import ParseError
 from .tags import DATA_LENGTH_TAGS, SOH
@@ -39,8 +48,10 @@ _alternating = _ALTERNATING.startswith
 _EXTRA_LENGTH_TAGS: dict[int, tuple[Mapping[int, int], int, frozenset[int]]] = {}
 
 
-def split_fields(buf: bytes, data_length_tags: Mapping[int, int] = DATA_LENGTH_TAGS) -> list[tuple[int, bytes]]:
+def py_split_fields(buf: bytes, data_length_tags: Mapping[int, int] = DATA_LENGTH_TAGS) -> list[tuple[int, bytes]]:
     """Split one complete frame into ``(tag, value)`` pairs, honouring raw-data length fields.
+
+    The pure-Python ``split_fields``: the reference its C twin matches.
 
     Raises :class:`ParseError` for a field without ``=``, a tag that is not a positive number
     without leading zeros, a missing final SOH, or a raw-data field whose length field is wrong.
@@ -151,3 +162,28 @@ def _data_expectation(tag: int, value: bytes, data_length_tags: Mapping[int, int
     if not value.isdigit() or len(value) > _MAX_LENGTH_DIGITS:
         raise ParseError(f"length field {tag} has non-numeric value {value[:20]!r}", tag=tag)
     return data_tag, int(value)
+
+
+# --------------------------------------------------------------------------- C accelerator
+
+
+def _load_speedups() -> ModuleType | None:
+    """The C extension, unless FIXGATE_PURE_PYTHON is set (to anything but ``0``) or it is not built."""
+    if os.environ.get("FIXGATE_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from . import _speedups  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    _speedups.configure(split_fallback=py_split_fields, data_length_tags=DATA_LENGTH_TAGS)
+    return _speedups  # type: ignore[no-any-return]
+
+
+#: The extension module, or ``None`` when the pure-Python codec is in use.
+speedups: ModuleType | None = _load_speedups()
+#: ``"C"`` or ``"pure Python"``: which codec implementation this process runs.
+IMPLEMENTATION = "C" if speedups is not None else "pure Python"
+
+#: Split one complete frame into ``(tag, value)`` pairs (see :func:`py_split_fields`): the C
+#: twin when the extension is loaded, else the pure-Python function.
+split_fields: Callable[..., list[tuple[int, bytes]]] = speedups.split_fields if speedups is not None else py_split_fields

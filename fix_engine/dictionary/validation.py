@@ -19,6 +19,11 @@ Order of the returned violations (the session rejects with the first one), follo
 Checks of BeginString, CompIDs, SendingTime and MsgSeqNum are the session's, not this module's.
 A wrong BodyLength or CheckSum (``validate_length_and_checksum``) comes back as a violation with
 ``garbled=True``: QuickFIX ignores such messages rather than rejecting them.
+
+With the codec's C accelerator loaded (see :mod:`fix_engine.codec.parsing`), ``Validator.validate``
+first asks ``_speedups.fast_valid`` whether the message is valid for sure (the common case, in one
+C pass); anything it is not sure about goes through the Python loop below, which alone produces
+violations, so the results are the same either way.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from operator import itemgetter, length_hint
 from typing import Any, Union, cast
 
 from fix_engine.codec.message import FixMessage
+from fix_engine.codec.parsing import speedups
 
+from . import formats
 from .formats import ValueCheck, checker_for
 from .model import USER_DEFINED_TAG_MIN, DataDictionary, DictionaryPair, FieldDef, GroupDef, SectionDef
 from .violations import SessionRejectReason, Violation
@@ -212,7 +219,10 @@ class Validator:
         compiled = self._compiled.get(msg_type) if msg_type is not None else None
         if compiled is None:
             compiled = self._compile(msg_type or b"")
-        if not compiled.known and self._check_msg_type:
+        if compiled.known:
+            if _fast_valid is not None and not self._length_checksum and _fast_valid(fields, compiled.info, compiled.required):
+                return out  # C: valid for sure (else it returns None and the loop below decides)
+        elif self._check_msg_type:
             out.append(Violation(R.INVALID_MSGTYPE, 35, f"MsgType {(msg_type or b'').decode('latin-1')!r} is not defined"))
 
         info_get = compiled.info.get
@@ -456,6 +466,25 @@ def check_length_and_checksum(fields: list[Any]) -> Violation | None:
     if fields[-1][1] != expected:
         return Violation(R.OTHER, 10, f"CheckSum {fields[-1][1].decode('latin-1')} but computed {expected.decode()}", garbled=True)
     return None
+
+
+# --------------------------------------------------------------------------- C accelerator
+
+_FAST_CHECKS = (
+    "is_int", "is_non_negative_int", "is_positive_int", "is_float", "is_char", "is_boolean",
+    "is_utc_timestamp", "is_utc_time_only", "is_date",
+)
+if speedups is not None:
+    speedups.configure(checks={name: getattr(formats, name) for name in _FAST_CHECKS})
+
+#: ``fast_valid(fields, info, required)``: the C happy path of :meth:`Validator.validate`.  It
+#: returns True only for a message the loop would find nothing wrong with (every field defined for
+#: the MsgType, in section order, once, with a well-formed value; the required tags present;
+#: CheckSum last) and None for anything else, which the Python loop then examines.  ``None`` when
+#: the codec runs pure Python (see :mod:`fix_engine.codec.parsing`).
+_fast_valid: Callable[[list[Any], dict[int, Any], tuple[int, ...]], bool | None] | None = (
+    speedups.fast_valid if speedups is not None else None
+)
 
 
 # --------------------------------------------------------------------------- FIXT.1.1

@@ -89,6 +89,17 @@ def test_parsed_message_with_flat_group_keeps_its_order() -> None:
     assert tags_of(encode(plain, keep_body_order=True)) == [8, 9, 35, 49, 55, 11, 10]
 
 
+def test_header_is_canonical_even_when_a_flat_body_group_keeps_the_body_order() -> None:
+    # what the session does to a reply built from a parsed body: header fields appended after it
+    reply = FixMessage([(35, b"D"), (453, b"1"), (448, b"B"), (447, b"D"), (452, b"3"), (11, b"C")])
+    for tag, value in ((49, b"ISLD"), (56, b"TW"), (34, b"6"), (52, b"20261122-10:00:00.000"), (43, b"Y")):
+        reply.fields.append((tag, value))
+    assert tags_of(encode(reply, b"FIX.4.4")) == [8, 9, 35, 34, 43, 49, 52, 56, 453, 448, 447, 452, 11, 10]
+    # a flat NoHops group in the header keeps the header as given
+    hops = FixMessage([(35, b"0"), (49, b"S"), (627, b"2"), (628, b"H1"), (628, b"H2"), (34, b"3"), (56, b"T")])
+    assert tags_of(encode(hops, b"FIX.4.4")) == [8, 9, 35, 49, 627, 628, 628, 34, 56, 10]
+
+
 def test_built_groups_in_header_and_nested() -> None:
     m = FixMessage.new("D", (8, "FIX.4.4"), (49, "S"))
     m.add_group(627, [[(628, "HOP1"), (629, b"20261122-10:00:00")]])
