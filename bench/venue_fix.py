@@ -3,8 +3,10 @@
 Two servers take the same load in the same run, one after the other, each in its own process:
 
 ``venue``     fixgate's venue: acceptor + :class:`venues.internal.fix_exchange.FixExchange` +
-              :class:`venues.internal.venue.InternalVenue` with its journal on (a file journal,
-              flushed per command; ``--journal sqlite`` for the SQLite journal), matching every order
+              :class:`venues.internal.venue.InternalVenue` with its journal on (a file journal;
+              ``--journal sqlite`` for the SQLite journal), matching every order.  Group commit
+              per reactor batch is on (``GroupCommit=Y``: the journal is flushed once per batch of
+              received data, before that batch's acks go out); ``--no-group-commit`` flushes per command
 ``quickfix``  an executor on the quickfix Python binding (SocketAcceptor, FileStore, Python
               ``fromApp``) that answers every NewOrderSingle with an ExecutionReport ack (150=0)
 
@@ -14,7 +16,7 @@ order gets exactly one ack; ``--cross`` alternates buys and sells so half of the
 measures throughput (first order to last ack) and the latency from sending an order to receiving
 its ack (ExecType=0 with its ClOrdID).  Not a test.
 
-    python bench/venue_fix.py [--orders 20000] [--window 50] [--only venue|quickfix] [--cross]
+    python bench/venue_fix.py [--orders 20000] [--window 50] [--only venue|quickfix] [--cross] [--no-group-commit]
 """
 
 from __future__ import annotations
@@ -29,6 +31,20 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (all threads)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def write_cpu(workdir: Path, start: float) -> None:
+    """Record the server's CPU time since READY (read by :func:`run_server`): unlike the
+    throughput, it hardly moves when other processes share the cores."""
+    (workdir / "cpu.txt").write_text(repr(cpu_seconds() - start))
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -49,7 +65,7 @@ def free_port() -> int:
 # --------------------------------------------------------------------------- servers
 
 
-def serve_venue(workdir: Path, port: int, journal: str) -> None:
+def serve_venue(workdir: Path, port: int, journal: str, group_commit: bool = True) -> None:
     """The fixgate venue (run until the client logs out)."""
     from twisted.internet import defer, reactor
 
@@ -66,6 +82,7 @@ NonStopSession=Y
 ResetOnLogon=Y
 HeartBtInt=30
 UseDataDictionary=Y
+GroupCommit={"Y" if group_commit else "N"}
 {journal_line}
 Instruments=IBM 0.01 1 10.00
 AdminPort=0
@@ -86,11 +103,15 @@ DataDictionary=FIX44.xml
 
     service.exchange.on_logout = on_logout  # type: ignore[method-assign]
 
+    cpu_start = [0.0]
+
     def stop() -> None:
+        write_cpu(workdir, cpu_start[0])
         defer.ensureDeferred(service.stop()).addBoth(lambda _: reactor.stop())
 
     async def start() -> None:
         await service.start()
+        cpu_start[0] = cpu_seconds()
         print("READY", flush=True)
 
     reactor.callWhenRunning(lambda: defer.ensureDeferred(start()))
@@ -148,8 +169,10 @@ SocketAcceptPort={port}
     settings = fix.SessionSettings(str(path))
     acceptor = fix.SocketAcceptor(Executor(), fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings))
     acceptor.start()
+    cpu_start = cpu_seconds()
     print("READY", flush=True)
     logged_out.wait(timeout=900)
+    write_cpu(workdir, cpu_start)
     acceptor.stop()
 
 
@@ -245,6 +268,8 @@ ReconnectInterval=1
 def run_server(server: str, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
     port = free_port()
     me = [sys.executable, __file__, "--workdir", str(workdir), "--port", str(port), "--journal", args.journal]
+    if args.no_group_commit:
+        me.append("--no-group-commit")
     proc = subprocess.Popen([*me, "--role", server], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -256,7 +281,10 @@ def run_server(server: str, args: argparse.Namespace, workdir: Path) -> dict[str
             client.append("--cross")
         out = subprocess.run(client, capture_output=True, text=True, check=True, timeout=900)
         proc.wait(timeout=60)
-        return ast.literal_eval(out.stdout.strip().splitlines()[-1])
+        result: dict[str, float] = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+        cpu = workdir / "cpu.txt"
+        result["cpu_us"] = float(cpu.read_text()) / result["orders"] * 1e6 if cpu.exists() else float("nan")
+        return result
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -269,13 +297,15 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=50, help="orders in flight")
     parser.add_argument("--cross", action="store_true", help="alternate buys and sells (half the orders trade)")
     parser.add_argument("--journal", choices=["file", "sqlite"], default="file")
+    parser.add_argument("--no-group-commit", action="store_true",
+                        help="venue: flush the journal per command instead of once per reactor batch")
     parser.add_argument("--only", choices=["venue", "quickfix"], default=None)
     parser.add_argument("--role", choices=["venue", "quickfix", "client"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role == "venue":
-        serve_venue(Path(args.workdir), args.port, args.journal)
+        serve_venue(Path(args.workdir), args.port, args.journal, not args.no_group_commit)
         return
     if args.role == "quickfix":
         serve_quickfix(Path(args.workdir), args.port)
@@ -298,16 +328,18 @@ def main() -> None:
             results[server] = run_server(server, args, workdir)
     fg, qf = results["venue"], results["quickfix"]
     print(f"venue over FIX: {args.orders} orders, window {args.window}, FIX.4.4, 127.0.0.1, "
-          f"{'crossing' if args.cross else 'resting'} orders, venue journal {args.journal}, same fixgate client")
-    print(f"{'server':<34}{'orders/s':>10}{'p50 us':>10}{'p99 us':>10}")
+          f"{'crossing' if args.cross else 'resting'} orders, venue journal {args.journal} "
+          f"({'flush per command' if args.no_group_commit else 'group commit per reactor batch'}), same fixgate client")
+    print(f"{'server':<34}{'orders/s':>10}{'p50 us':>10}{'p99 us':>10}{'server CPU us/order':>21}")
     for name, r in (("fixgate venue (match + journal)", fg), ("quickfix executor (Python binding)", qf)):
         if r is None:
             print(f"{name:<34}{'n/a':>10}")
         else:
-            print(f"{name:<34}{r['rate']:>10.0f}{r['p50']:>10.0f}{r['p99']:>10.0f}")
+            print(f"{name:<34}{r['rate']:>10.0f}{r['p50']:>10.0f}{r['p99']:>10.0f}{r['cpu_us']:>21.0f}")
     if fg and qf:
         print(f"{'ratio venue/quickfix':<34}{fg['rate'] / qf['rate']:>9.2f}x{qf['p50'] / fg['p50']:>9.2f}x"
-              f"{qf['p99'] / fg['p99']:>9.2f}x   (latency: quickfix/venue, above 1x the venue is faster)")
+              f"{qf['p99'] / fg['p99']:>9.2f}x{qf['cpu_us'] / fg['cpu_us']:>20.2f}x"
+              f"   (latency and CPU: quickfix/venue, above 1x the venue is better)")
 
 
 if __name__ == "__main__":

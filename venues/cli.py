@@ -217,6 +217,7 @@ class VenueFixService:
         if self.admin_listener is not None:
             await defer.maybeDeferred(self.admin_listener.stopListening)
         self.venue.commit()
+        self.venue.wait_snapshots()  # a snapshot being written in the background completes first
         self.journal.flush()
         self.journal.close()
         self.builder.close()

@@ -107,6 +107,10 @@ class FixExchange(Application):
             venue, self._send, backlogged or self._is_backlogged, clock.callLater, self._clock_ns,
         )
         venue.subscribe(self.on_venue_event)
+        self._group_commit = bool(getattr(venue, "group_commit", False))
+        if self._group_commit and hasattr(venue, "background_snapshots"):
+            venue.background_snapshots = True  # snapshots between reactor batches, written by a thread
+        self._commit_scheduled = False
         self._handlers: dict[str, Callable[[FixMessage, SessionID, str, tr.FixVersion], None]] = {
             "D": self._new_order,
             "F": self._cancel,
@@ -146,6 +150,15 @@ class FixExchange(Application):
             self.on_create(session_id)
             version = self._versions[session_id]
         handler(message, session_id, str(session_id), version)
+        if self._group_commit and not self._commit_scheduled:
+            # group commit per reactor batch: the journal is flushed once, after every message of
+            # this batch of received data, and only then do the held acks go out
+            self._commit_scheduled = True
+            self.clock.callLater(0, self._commit_batch)
+
+    def _commit_batch(self) -> None:
+        self._commit_scheduled = False
+        self.venue.commit()
 
     def options(self, session_id: SessionID) -> SessionOptions:
         host = self.registry.get(session_id)
@@ -161,12 +174,18 @@ class FixExchange(Application):
         except tr.OrderRefused as refused:
             self._refuse(msg, sid, version, refused.reason, refused.text)
             return
-        if self.venue.order_status(owner, cl_ord_id=request.cl_ord_id) is not None:
+        if self._known_cl_ord_id(owner, request.cl_ord_id):
             # the venue refuses a ClOrdID of a live order; the FIX front also one used earlier today
             self._refuse(msg, sid, version, base.RejectReason.DUPLICATE_ORDER, f"Duplicate ClOrdID {request.cl_ord_id}")
             return
         self.orders.note_account(owner, request.cl_ord_id, request.account)
         self.venue.submit(request)
+
+    def _known_cl_ord_id(self, owner: str, cl_ord_id: str) -> bool:
+        has = getattr(self.venue, "has_order", None)
+        if has is not None:
+            return bool(has(owner, cl_ord_id))
+        return self.venue.order_status(owner, cl_ord_id=cl_ord_id) is not None
 
     def _refuse(self, msg: FixMessage, sid: SessionID, version: tr.FixVersion, reason: base.RejectReason, text: str) -> None:
         self._send(tr.local_reject(msg.get(11) or "", msg.get(55) or "", msg.get(54) or "", reason, text,

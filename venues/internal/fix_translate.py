@@ -42,7 +42,7 @@ from typing import Any
 
 from fix_engine.application import FieldNotFoundReject, IncorrectDataFormat, IncorrectTagValue
 from fix_engine.codec.errors import FieldValueError
-from fix_engine.codec.message import FixMessage, format_epoch_timestamp
+from fix_engine.codec.message import FixMessage, format_epoch_timestamp, to_fix_bytes
 from venues import base
 from venues.base import (
     Accepted,
@@ -140,9 +140,17 @@ def trading_status(version: FixVersion, phase: TradingPhase) -> int:
     return code if code <= _TRADING_STATUS_MAX[version] else 18
 
 
+_LAST_TIME: list[Any] = [None, b""]  # the last (ts_ns, text): every event of one command shares its ts
+
+
 def transact_time(ts_ns: int) -> bytes:
     """TransactTime/SendingTime text (UTC, milliseconds) of integer nanoseconds since the epoch."""
-    return format_epoch_timestamp(ts_ns / 1e9, 3)
+    last = _LAST_TIME
+    if last[0] == ts_ns:
+        return last[1]  # type: ignore[no-any-return]
+    text = format_epoch_timestamp(ts_ns / 1e9, 3)
+    last[0], last[1] = ts_ns, text
+    return text
 
 
 # =========================================================================== inbound
@@ -195,6 +203,9 @@ def _enum(enum: type[Enum], msg: FixMessage, tag: int, default: Any = None) -> A
 _SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT}
 _ORD_TYPES = {t.value: t for t in OrdType}
 _TIFS = {t.value: t for t in TimeInForce}
+_SIDES_RAW = {k.encode(): v for k, v in _SIDES.items()}
+_ORD_TYPES_RAW = {k.encode(): v for k, v in _ORD_TYPES.items()}
+_TIFS_RAW = {k.encode(): v for k, v in _TIFS.items()}
 
 
 def side_of(msg: FixMessage) -> Side:
@@ -206,46 +217,69 @@ def side_of(msg: FixMessage) -> Side:
     return side
 
 
+_DECIMALS: dict[bytes, Decimal] = {}  # validated field text -> Decimal (prices and quantities repeat)
+
+
+def _dec_of(msg: FixMessage, tag: int, value: bytes | None, required: bool = False) -> Decimal | None:
+    """:func:`_decimal` for a value already fetched (same errors; parsed text is cached)."""
+    if value is None:
+        if required:
+            raise FieldNotFoundReject(tag, f"Required tag missing: {tag}")
+        return None
+    d = _DECIMALS.get(value)
+    if d is None:
+        d = _decimal(msg, tag, required)
+        if len(_DECIMALS) >= 4096:
+            _DECIMALS.clear()
+        _DECIMALS[value] = d  # type: ignore[assignment]
+    return d
+
+
 def new_order(msg: FixMessage, owner: str) -> OrderRequest:
     """NewOrderSingle (35=D) -> :class:`OrderRequest` owned by ``owner`` (the session)."""
-    cl_ord_id = _required(msg, 11)
-    symbol = _required(msg, 55)
-    side = side_of(msg)
-    qty = _decimal(msg, 38, required=True)
-    ord_type_text = _required(msg, 40)
-    ord_type = _ORD_TYPES.get(ord_type_text)
+    get = msg.get_raw
+    raw = get(11)
+    if not raw:
+        raise FieldNotFoundReject(11, "Required tag missing: 11")
+    cl_ord_id = raw.decode("latin-1")
+    raw = get(55)
+    if not raw:
+        raise FieldNotFoundReject(55, "Required tag missing: 55")
+    symbol = raw.decode("latin-1")
+    raw = get(54)
+    side = _SIDES_RAW.get(raw)  # type: ignore[arg-type]
+    if side is None:
+        side = side_of(msg)
+    qty = _dec_of(msg, 38, get(38), True)
+    raw = get(40)
+    ord_type = _ORD_TYPES_RAW.get(raw)  # type: ignore[arg-type]
     if ord_type is None:
+        ord_type_text = _required(msg, 40)
         raise OrderRefused(RejectReason.UNSUPPORTED_ORDER_CHARACTERISTIC, f"Unsupported OrdType(40)={ord_type_text}")
-    tif_text = _optional(msg, 59) or "0"
-    tif = _TIFS.get(tif_text)
+    raw = get(59)
+    tif = _TIFS_RAW.get(raw or b"0")
     if tif is None:
+        tif_text = _optional(msg, 59) or "0"
         raise OrderRefused(RejectReason.UNSUPPORTED_ORDER_CHARACTERISTIC, f"Unsupported TimeInForce(59)={tif_text}")
     expire_time = None
-    if msg.get_raw(126) is not None:
+    if get(126) is not None:
         try:
             expire_time = epoch_ns(msg.get_timestamp(126))
         except FieldValueError:
             raise IncorrectDataFormat(126, "Incorrect data format for value: 126") from None
-    display = _decimal(msg, 1138)
+    display = _dec_of(msg, 1138, get(1138))
     if display is None:
-        display = _decimal(msg, 111)  # MaxFloor (FIX.4.2/4.4)
-    exec_inst = _optional(msg, 18).split()
+        display = _dec_of(msg, 111, get(111))  # MaxFloor (FIX.4.2/4.4)
+    raw = get(18)
+    post_only = raw is not None and "6" in raw.decode("latin-1").split()  # ExecInst 6: participate don't initiate
+    price = _dec_of(msg, 44, get(44))
+    stop_px = _dec_of(msg, 99, get(99))
+    raw = get(1)
+    account = "" if raw is None else raw.decode("latin-1")
     return OrderRequest(
-        symbol=symbol,
-        owner=owner,
-        cl_ord_id=cl_ord_id,
-        side=side,
-        qty=qty,  # type: ignore[arg-type]
-        ord_type=ord_type,
-        price=_decimal(msg, 44),
-        stop_px=_decimal(msg, 99),
-        tif=tif,
-        account=_optional(msg, 1),
-        expire_time=expire_time,
-        display_qty=display,
-        min_qty=_decimal(msg, 110),
-        post_only="6" in exec_inst,  # ExecInst 6: participate don't initiate
-    )
+        symbol, owner, cl_ord_id, side, qty, ord_type, price, stop_px, tif, account, "", expire_time, display,  # type: ignore[arg-type]
+        _dec_of(msg, 110, get(110)), post_only,
+    )  # fmt: skip
 
 
 def cancel_request(msg: FixMessage, owner: str) -> CancelRequest:
@@ -477,6 +511,8 @@ def execution_report(event: base.ExecutionEvent, state: OrderState | None, versi
     kind = type(event)
     if kind is Accepted and state is not None and state.stop_px is None and not state.account:
         return _ack(event, version)  # type: ignore[arg-type]
+    if kind is Fill and state is not None:
+        return _fill(event, state, version)  # type: ignore[arg-type]
     fields: list[tuple[int, Any]] = [(17, event.exec_id), (54, event.side.value), (55, event.symbol), (60, transact_time(event.ts))]
     if version.fix42:
         fields.append((20, "0"))
@@ -544,18 +580,62 @@ def execution_report(event: base.ExecutionEvent, state: OrderState | None, versi
     return FixMessage.new("8", *_dedupe(fields))
 
 
+_ENUM_BYTES: dict[Any, bytes] = {m: m.value.encode() for t in (Side, OrdType, TimeInForce) for m in t}
+_ZERO_BYTES = to_fix_bytes(ZERO)
+
+
 def _ack(e: Accepted, version: FixVersion) -> FixMessage:
-    """The hot path: ExecType=0 for a plain order (same tags as the general builder)."""
-    fields: list[tuple[int, Any]] = [
-        (17, e.exec_id), (54, e.side.value), (55, e.symbol), (60, transact_time(e.ts)), (37, e.order_id),
-        (38, e.qty), (40, e.ord_type.value), (59, e.tif.value),
+    """The hot path: ExecType=0 for a plain order (same tags and bytes as the general builder,
+    built as bytes directly - what ``FixMessage.new`` would make of them)."""
+    qty = to_fix_bytes(e.qty)
+    enum = _ENUM_BYTES
+    fields: list[tuple[int, bytes]] = [
+        (35, b"8"), (17, e.exec_id.encode()), (54, enum[e.side]), (55, e.symbol.encode()), (60, transact_time(e.ts)),
+        (37, e.order_id.encode()), (38, qty), (40, enum[e.ord_type]), (59, enum[e.tif]),
     ]
     if e.price is not None:
-        fields.append((44, e.price))
+        fields.append((44, to_fix_bytes(e.price)))
     if version.fix42:
-        fields.append((20, "0"))
-    fields += [(11, e.cl_ord_id), (150, "0"), (39, "0"), (14, ZERO), (151, e.qty), (6, ZERO)]
-    return FixMessage.new("8", *fields)
+        fields.append((20, b"0"))
+    fields += [(11, e.cl_ord_id.encode()), (150, b"0"), (39, b"0"), (14, _ZERO_BYTES), (151, qty), (6, _ZERO_BYTES)]
+    return FixMessage(fields)
+
+
+_LIQUIDITY_BYTES = {k: b"%d" % v for k, v in _LIQUIDITY.items()}
+
+
+def _fill(e: Fill, state: OrderState, version: FixVersion) -> FixMessage:
+    """The ExecutionReport of a fill, as the general builder makes it (no tag repeats there, so
+    nothing to dedupe), built as bytes directly."""
+    b = to_fix_bytes
+    fields: list[tuple[int, bytes]] = [
+        (35, b"8"), (17, e.exec_id.encode()), (54, _ENUM_BYTES[e.side]), (55, e.symbol.encode()),
+        (60, transact_time(e.ts)),
+    ]
+    fix42 = version.fix42
+    if fix42:
+        fields.append((20, b"0"))
+    fields += [(37, e.order_id.encode()), (38, b(state.qty)), (40, _ENUM_BYTES[state.ord_type]),
+               (59, _ENUM_BYTES[state.tif])]
+    if state.price is not None:
+        fields.append((44, b(state.price)))
+    if state.stop_px is not None:
+        fields.append((99, b(state.stop_px)))
+    if state.account:
+        fields.append((1, state.account.encode()))
+    done = e.leaves_qty <= 0
+    exec_type = (b"2" if done else b"1") if fix42 else b"F"
+    fields += [
+        (11, e.cl_ord_id.encode()), (150, exec_type), (39, b"2" if done else b"1"), (14, b(e.cum_qty)),
+        (151, b(e.leaves_qty)), (6, b(e.avg_px)), (31, b(e.last_px)), (32, b(e.last_qty)),
+    ]
+    if not fix42:
+        fields.append((851, _LIQUIDITY_BYTES[e.liquidity]))
+    if version.fix50:
+        fields.append((880, e.match_id.encode()))
+    if e.account and not state.account:
+        fields.append((1, e.account.encode()))
+    return FixMessage(fields)
 
 
 def _dedupe(fields: list[tuple[int, Any]]) -> list[tuple[int, Any]]:

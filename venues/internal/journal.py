@@ -15,6 +15,8 @@ Interface (:class:`Journal`, one contract test suite for every implementation):
     (durable and buffered records alike).
 ``last_sequence``      the highest appended sequence (0 when empty).
 ``save_snapshot(seq, state, state_hash)`` / ``latest_snapshot()``  the venue state after ``seq``.
+    :class:`FileJournal` also has ``write_snapshot(seq, state, state_hash)``: the snapshot file only,
+    without flushing the log (the caller made ``seq`` durable), safe to run in another thread.
 ``close()``
 
 Implementations: :class:`FileJournal` and :class:`MemoryJournal` (tests, benchmarks; not durable)
@@ -296,6 +298,12 @@ class FileJournal(Journal):
         if seq > self._last:
             raise JournalError(f"snapshot at {seq} beyond the last sequence {self._last}")
         self.flush()
+        self.write_snapshot(seq, state, state_hash)
+
+    def write_snapshot(self, seq: int, state: bytes, state_hash: str) -> None:
+        """Write the snapshot file only (no flush of the log: the caller made ``seq`` durable).
+
+        Touches nothing but the snapshot files, so it may run in another thread than the appends."""
         header = json.dumps({"seq": seq, "hash": state_hash, "len": len(state), "crc": zlib.crc32(state)})
         final = self.path.with_name(f"{self.path.name}.snap.{seq:016d}")
         tmp = final.with_name(final.name + ".tmp")

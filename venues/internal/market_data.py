@@ -26,6 +26,15 @@ from venues.internal.matching import MatchingEngine, OrderState
 from venues.internal.matching import events as raw
 
 _RESTING = OrderState.RESTING
+_ACCEPTED = raw.Accepted
+_CANCELLED = raw.Cancelled
+_FILL = raw.Fill
+_MASS_CANCELLED = raw.MassCancelled
+_REJECTED = raw.Rejected
+_CANCEL_REJECTED = raw.CancelRejected
+_PHASE_CHANGED = raw.PhaseChanged
+_INDICATIVE = raw.IndicativePrice
+_CACHE_LIMIT = 4096
 _AUCTION = Liquidity.AUCTION
 _REMOVED = Liquidity.REMOVED
 
@@ -135,9 +144,11 @@ _LevelKey = tuple[bool, int]  # (is_buy, price in ticks)
 class _Symbol:
     """Published state of one instrument."""
 
-    __slots__ = ("levels", "resting", "stats", "new_day")
+    __slots__ = ("levels", "resting", "stats", "new_day", "px", "qty")
 
     def __init__(self) -> None:
+        self.px: dict[int, Decimal] = {}  # ticks -> price (cache)
+        self.qty: dict[int, Decimal] = {}  # lots -> quantity (cache)
         self.levels: dict[_LevelKey, tuple[int, int]] = {}  # published (visible lots, orders)
         self.resting: dict[int, _LevelKey] = {}  # order id -> level it rests at
         self.stats = MarketStats()
@@ -198,52 +209,67 @@ class MarketData:
                 if s.stats.last_px is not None:
                     s.stats = replace(s.stats, close=s.stats.last_px)
                 s.new_day = True
+        symbols = self._symbols
         for e in events:
-            if isinstance(e, raw.MassCancelled | raw.Rejected | raw.CancelRejected):
+            kind = type(e)
+            if kind is _ACCEPTED or kind is _CANCELLED:
+                symbol = e.symbol
+                if symbol in symbols:
+                    t = touched.get(symbol)
+                    if t is None:
+                        t = touched[symbol] = set()
+                    t.add(e.order_id)  # type: ignore[union-attr]
+                continue
+            if kind is _MASS_CANCELLED or kind is _REJECTED or kind is _CANCEL_REJECTED:
                 continue
             symbol = e.symbol
-            found = self._symbols.get(symbol)
+            found = symbols.get(symbol)  # type: ignore[arg-type]
             if found is None:
                 continue
             s = found
-            if isinstance(e, raw.Fill):
-                touched.setdefault(symbol, set()).add(e.order_id)
-                i = prints.get(e.match_id)
+            if kind is _FILL:
+                f: Any = e
+                t = touched.get(symbol)
+                if t is None:
+                    t = touched[symbol] = set()
+                t.add(f.order_id)
+                i = prints.get(f.match_id)
                 if i is None:
                     before.setdefault(symbol, s.stats)
-                    inst = engine.instrument(symbol)
-                    px, q = inst.ticks_to_price(e.last_px), inst.lots_to_qty(e.last_qty)
-                    aggressor = None if e.liquidity is _AUCTION else _other(e.side)
-                    if e.liquidity is _REMOVED:
-                        aggressor = e.side
-                    prints[e.match_id] = len(out)
-                    out.append(TradePrinted(seq, symbol, px, q, str(e.match_id), e.ts, aggressor))
+                    px, q = _price(s, engine, symbol, f.last_px), _quantity(s, engine, symbol, f.last_qty)
+                    aggressor = None if f.liquidity is _AUCTION else _other(f.side)
+                    if f.liquidity is _REMOVED:
+                        aggressor = f.side
+                    prints[f.match_id] = len(out)
+                    out.append(TradePrinted(seq, symbol, px, q, str(f.match_id), f.ts, aggressor))
                     s.stats = _trade(s, px, q)
-                elif e.liquidity is _REMOVED:
+                elif f.liquidity is _REMOVED:
                     printed = out[i]
                     assert isinstance(printed, TradePrinted)
-                    out[i] = replace(printed, aggressor_side=e.side)
-            elif isinstance(e, raw.PhaseChanged):
+                    out[i] = replace(printed, aggressor_side=f.side)
+            elif kind is _PHASE_CHANGED:
+                p: Any = e
                 before.setdefault(symbol, s.stats)
-                out.append(PhaseChangedMD(seq, symbol, e.phase, e.previous, e.text))
+                out.append(PhaseChangedMD(seq, symbol, p.phase, p.previous, p.text))
                 if symbol not in resync:
                     resync.append(symbol)
                 st = s.stats
-                if not e.phase.is_call and (st.indicative_px is not None or st.indicative_qty is not None):
+                if not p.phase.is_call and (st.indicative_px is not None or st.indicative_qty is not None):
                     st = replace(st, indicative_px=None, indicative_qty=None)
-                if e.previous is TradingPhase.CLOSING_AUCTION and st.last_px is not None:
+                if p.previous is TradingPhase.CLOSING_AUCTION and st.last_px is not None:
                     st = replace(st, close=st.last_px)
                 s.stats = st
-            elif isinstance(e, raw.IndicativePrice):
+            elif kind is _INDICATIVE:
+                ip: Any = e
                 before.setdefault(symbol, s.stats)
                 inst = engine.instrument(symbol)
                 s.stats = replace(
                     s.stats,
-                    indicative_px=inst.ticks_to_price(e.price) if e.price else None,
-                    indicative_qty=inst.lots_to_qty(e.volume),
+                    indicative_px=inst.ticks_to_price(ip.price) if ip.price else None,
+                    indicative_qty=inst.lots_to_qty(ip.volume),
                 )
             else:
-                touched.setdefault(symbol, set()).add(e.order_id)
+                touched.setdefault(symbol, set()).add(e.order_id)  # type: ignore[union-attr]
         levels: dict[str, set[_LevelKey]] = {}
         for symbol, oids in touched.items():
             if symbol in resync:
@@ -292,10 +318,10 @@ class MarketData:
 
     def _diff(self, seq: int, symbol: str, keys: set[_LevelKey]) -> list[BookLevelChanged]:
         s = self._symbols[symbol]
-        book = self.engine.book(symbol)
-        inst = self.engine.instrument(symbol)
+        engine = self.engine
+        book = engine.book(symbol)
         out = []
-        for is_buy, price in sorted(keys, key=lambda k: (not k[0], -k[1] if k[0] else k[1])):
+        for is_buy, price in keys if len(keys) < 2 else sorted(keys, key=_level_order):
             lvl = book.bids.get(price) if is_buy else book.asks.get(-price)
             now = (0, 0) if lvl is None else (lvl.visible, lvl.count)
             key = (is_buy, price)
@@ -310,8 +336,8 @@ class MarketData:
                     seq,
                     symbol,
                     Side.BUY if is_buy else Side.SELL,
-                    inst.ticks_to_price(price),
-                    inst.lots_to_qty(now[0]),
+                    _price(s, engine, symbol, price),
+                    _quantity(s, engine, symbol, now[0]),
                     now[1],
                 )  # fmt: skip
             )
@@ -342,6 +368,28 @@ class MarketData:
             self._resync(sym, set(), silent=True)
 
 
+def _level_order(k: _LevelKey) -> tuple[bool, int]:
+    return (not k[0], -k[1] if k[0] else k[1])
+
+
+def _price(s: _Symbol, engine: MatchingEngine, symbol: str, ticks: int) -> Decimal:
+    v = s.px.get(ticks)
+    if v is None:
+        if len(s.px) >= _CACHE_LIMIT:
+            s.px.clear()
+        v = s.px[ticks] = engine.instrument(symbol).ticks_to_price(ticks)
+    return v
+
+
+def _quantity(s: _Symbol, engine: MatchingEngine, symbol: str, lots: int) -> Decimal:
+    v = s.qty.get(lots)
+    if v is None:
+        if len(s.qty) >= _CACHE_LIMIT:
+            s.qty.clear()
+        v = s.qty[lots] = engine.instrument(symbol).lots_to_qty(lots)
+    return v
+
+
 def _other(side: Side) -> Side:
     return Side.SELL if side is Side.BUY else Side.BUY
 
@@ -350,13 +398,15 @@ def _trade(s: _Symbol, px: Decimal, qty: Decimal) -> MarketStats:
     st = s.stats
     if s.new_day:
         s.new_day = False
-        return replace(st, last_px=px, last_qty=qty, open=px, high=px, low=px, volume=qty)
-    return replace(
-        st,
-        last_px=px,
-        last_qty=qty,
-        open=px if st.open is None else st.open,
-        high=px if st.high is None or px > st.high else st.high,
-        low=px if st.low is None or px < st.low else st.low,
-        volume=st.volume + qty,
+        return MarketStats(px, qty, px, px, px, st.close, qty, st.indicative_px, st.indicative_qty)
+    return MarketStats(
+        px,
+        qty,
+        px if st.open is None else st.open,
+        px if st.high is None or px > st.high else st.high,
+        px if st.low is None or px < st.low else st.low,
+        st.close,
+        st.volume + qty,
+        st.indicative_px,
+        st.indicative_qty,
     )

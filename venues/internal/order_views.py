@@ -15,6 +15,9 @@ from venues import base
 from venues.base import OrdType, Side, TimeInForce
 
 _TERMINAL = frozenset({"2", "4", "C", "8"})
+_ACCEPTED = base.Accepted
+_FILL = base.Fill
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,19 @@ class _Record:
     def view(self) -> OrderView:
         return OrderView(*[getattr(self, f) for f in _FIELDS])
 
+    def to_dict(self) -> dict[str, Any]:
+        """``self.view().to_dict()`` without building the view."""
+        price, stop_px = self.price, self.stop_px  # type: ignore[attr-defined]
+        return {
+            "order_id": self.order_id, "owner": self.owner, "cl_ord_id": self.cl_ord_id,
+            "orig_cl_ord_id": self.orig_cl_ord_id, "account": self.account, "symbol": self.symbol,
+            "side": self.side.value, "ord_type": self.ord_type.value, "tif": self.tif.value,  # type: ignore[attr-defined]
+            "qty": str(self.qty), "price": None if price is None else str(price),  # type: ignore[attr-defined]
+            "stop_px": None if stop_px is None else str(stop_px), "cum_qty": str(self.cum_qty),  # type: ignore[attr-defined]
+            "leaves_qty": str(self.leaves_qty), "avg_px": str(self.avg_px),  # type: ignore[attr-defined]
+            "ord_status": self.ord_status, "last_exec_id": self.last_exec_id,  # type: ignore[attr-defined]
+        }  # fmt: skip
+
 
 def _record(v: OrderView) -> _Record:
     r = _Record()
@@ -117,6 +133,16 @@ class OrderViews:
             return None
         return v.view() if v is not None and v.owner == owner else None
 
+    def has_client_id(self, owner: str, cl_ord_id: str) -> bool:
+        """True when ``owner`` used ``cl_ord_id`` for an order of today (cheap: no view is built)."""
+        if not cl_ord_id:
+            return False
+        oid = self._by_client.get((owner, cl_ord_id))
+        if oid is None:
+            return False
+        v = self._by_id.get(oid)
+        return v is not None and v.owner == owner
+
     def working(
         self, owner: str | None = None, account: str | None = None, symbol: str | None = None
     ) -> list[OrderView]:
@@ -145,21 +171,49 @@ class OrderViews:
 
     def on_event(self, e: base.VenueEvent, account: str = "") -> None:
         """Apply one venue event; ``account`` is the account of the command that caused an Accepted."""
-        if isinstance(e, base.Accepted):
-            v = OrderView(
-                e.order_id, e.owner, e.cl_ord_id, "", account, e.symbol, e.side, e.ord_type, e.tif, e.qty,
-                e.price, e.stop_px, Decimal(0), e.qty, Decimal(0), "0", e.exec_id,
-            )  # fmt: skip
-            self._by_id[e.order_id] = _record(v)
-            self._by_client[(e.owner, e.cl_ord_id)] = e.order_id
-            self._working[e.order_id] = None
+        kind = type(e)
+        if kind is _ACCEPTED:
+            a: Any = e
+            r = _Record()
+            r.order_id = oid = a.order_id
+            r.owner = a.owner
+            r.cl_ord_id = a.cl_ord_id
+            r.orig_cl_ord_id = ""
+            r.account = account
+            r.symbol = a.symbol
+            r.side = a.side
+            r.ord_type = a.ord_type
+            r.tif = a.tif
+            r.qty = r.leaves_qty = a.qty
+            r.price = a.price
+            r.stop_px = a.stop_px
+            r.cum_qty = _ZERO
+            r.avg_px = _ZERO
+            r.ord_status = "0"
+            r.last_exec_id = a.exec_id
+            self._by_id[oid] = r
+            self._by_client[(a.owner, a.cl_ord_id)] = oid
+            self._working[oid] = None
             return
-        if isinstance(e, base.Fill):
-            self._update(
-                e.order_id, cum_qty=e.cum_qty, leaves_qty=e.leaves_qty, avg_px=e.avg_px,
-                ord_status="2" if e.leaves_qty == 0 else "1", last_exec_id=e.exec_id,
-            )  # fmt: skip
-        elif isinstance(e, base.Cancelled):
+        if kind is _FILL:
+            f: Any = e
+            v = self._by_id.get(f.order_id)
+            if v is None:
+                return
+            v.cum_qty = f.cum_qty
+            v.leaves_qty = f.leaves_qty
+            v.avg_px = f.avg_px
+            v.last_exec_id = f.exec_id
+            if f.leaves_qty == 0:
+                v.ord_status = "2"
+                self._working.pop(f.order_id, None)
+            else:
+                v.ord_status = "1"
+            return
+        self._on_other(e)
+
+    def _on_other(self, e: base.VenueEvent) -> None:
+        if isinstance(e, base.Cancelled):
             cur = self._by_id.get(e.order_id)
             if cur is not None:
                 cl = e.cl_ord_id if e.orig_cl_ord_id else cur.cl_ord_id
@@ -205,7 +259,7 @@ class OrderViews:
     def dump(self) -> list[Any]:
         """JSON-able state: the views in entry order and the ClOrdID index."""
         return [
-            [v.view().to_dict() for v in self._by_id.values()],
+            [v.to_dict() for v in self._by_id.values()],
             [[owner, cl, oid] for (owner, cl), oid in self._by_client.items()],
         ]
 

@@ -11,6 +11,16 @@ Every accepted command - orders, cancels, operator actions - goes through one pa
    market data to every market data listener.  With ``group_commit=True`` step 4 waits for
    :meth:`InternalVenue.commit`, which first makes the journal durable.
 
+Snapshots are saved every ``snapshot_every`` commands.  With ``background_snapshots`` (the FIX
+front turns it on under group commit) a due snapshot is taken at the next :meth:`commit` - between
+reactor batches, after the acks - and only the capture (the state as plain data plus the engine's
+hash) runs there; encoding, the rest of the state hash and the file write run in a thread.
+
+The hot path avoids per-event work that does not change the result: the journal record of a new
+order is built as JSON text directly (:func:`records.encode_bytes`, byte-identical to the dict
+encoding), Decimal <-> integer conversions are cached per instrument, and order views and market
+data are updated in place.
+
 Recovery (:meth:`InternalVenue.recover`) loads the latest snapshot, checks it reproduces the state
 hash recorded with it, and replays the rest of the journal strictly by sequence with the journaled
 timestamps - so the engine's id counters (ExecIDs, OrderIDs) continue exactly where they were.
@@ -27,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
@@ -53,6 +64,7 @@ from venues.internal.matching import (
     EndOfDay,
     Halt,
     MatchingEngine,
+    NewOrder,
     OffGridError,
     PhaseTransitionError,
     Resume,
@@ -61,6 +73,7 @@ from venues.internal.matching import (
     UnknownInstrument,
 )
 from venues.internal.matching import events as raw
+from venues.internal.matching.edge import _lots, _ticks
 from venues.internal.matching.phases import can_move
 
 from . import records
@@ -118,6 +131,128 @@ KILL_SWITCH_TEXT = "kill switch active"
 
 _DAY_TIFS = frozenset({TimeInForce.DAY, TimeInForce.OPG, TimeInForce.ATC})
 _PROGRESS_EVERY = 1000
+_CACHE_LIMIT = 4096  # entries per Decimal <-> integer cache and instrument (cleared when full)
+
+
+def _hash_of(engine_hash: str, parts: list[Any]) -> str:
+    """The venue state hash: the engine's hash and the venue's own state (specs, kill switches,
+    order views, statistics) as compact JSON."""
+    extra = json.dumps(parts, separators=(",", ":"))
+    return hashlib.sha256(f"{engine_hash}|{extra}".encode()).hexdigest()
+
+
+class _Conv:
+    """Per-instrument Decimal <-> integer caches (same values as the Instrument's own conversions)."""
+
+    __slots__ = ("inst", "px", "qty", "ticks", "lots")
+
+    def __init__(self, inst: Any) -> None:
+        self.inst = inst
+        self.px: dict[int, Decimal] = {}  # ticks -> price
+        self.qty: dict[int, Decimal] = {}  # lots -> quantity
+        self.ticks: dict[Decimal, int] = {}  # price -> ticks (on-grid prices only)
+        self.lots: dict[Decimal, int] = {}  # qty -> lots (valid quantities only)
+
+    def price(self, ticks: int) -> Decimal:
+        v = self.px.get(ticks)
+        if v is None:
+            if len(self.px) >= _CACHE_LIMIT:
+                self.px.clear()
+            v = self.px[ticks] = self.inst.ticks_to_price(ticks)
+        return v
+
+    def quantity(self, lots: int) -> Decimal:
+        v = self.qty.get(lots)
+        if v is None:
+            if len(self.qty) >= _CACHE_LIMIT:
+                self.qty.clear()
+            v = self.qty[lots] = self.inst.lots_to_qty(lots)
+        return v
+
+
+class _FastEdge(DecimalEdge):
+    """:class:`DecimalEdge` with cached conversions for the hot commands and events (new orders,
+    acks, fills, cancels); everything else goes through the plain edge.  Results are identical."""
+
+    def __init__(self, engine: MatchingEngine) -> None:
+        super().__init__(engine)
+        self._conv: dict[str, _Conv] = {}
+
+    def conv(self, symbol: str | None) -> _Conv | None:
+        c = self._conv.get(symbol)  # type: ignore[arg-type]
+        if c is None:
+            inst = self._instrument(symbol)
+            if inst is None:
+                return None
+            c = self._conv[symbol] = _Conv(inst)  # type: ignore[index]
+        return c
+
+    def to_command(self, request: base.VenueRequest) -> Any:
+        if type(request) is not OrderRequest:
+            return super().to_command(request)
+        c = self.conv(request.symbol)
+        if (
+            c is None
+            or request.stop_px is not None
+            or request.display_qty is not None
+            or request.min_qty is not None
+        ):
+            return super().to_command(request)
+        qty = request.qty
+        lots = c.lots.get(qty)
+        if lots is None:
+            lots = _lots(c.inst, qty)
+            if lots > 0:
+                if len(c.lots) >= _CACHE_LIMIT:
+                    c.lots.clear()
+                c.lots[qty] = lots
+        price = request.price
+        if price is None:
+            ticks = 0
+        else:
+            ticks = c.ticks.get(price)  # type: ignore[assignment]
+            if ticks is None:
+                ticks = _ticks(c.inst, price)
+                if ticks > 0:
+                    if len(c.ticks) >= _CACHE_LIMIT:
+                        c.ticks.clear()
+                    c.ticks[price] = ticks
+        return NewOrder(
+            request.symbol, request.owner, request.cl_ord_id, request.side, lots, ticks, request.ord_type,
+            request.tif, request.account, request.stp_group, 0, request.expire_time or 0, 0, 0,
+            request.post_only, request.stp,
+        )  # fmt: skip
+
+    def to_event(self, event: raw.Event) -> base.VenueEvent:
+        kind = type(event)
+        if kind is raw.Accepted:
+            c = self.conv(event.symbol)
+            if c is not None:
+                e: Any = event
+                return base.Accepted(
+                    e.ts, e.symbol, str(e.order_id), e.owner, e.cl_ord_id, str(e.exec_id), e.side, e.ord_type, e.tif,
+                    c.quantity(e.qty), c.price(e.price) if e.price > 0 else None,
+                    c.price(e.stop_px) if e.stop_px > 0 else None,
+                )  # fmt: skip
+        elif kind is raw.Fill:
+            c = self.conv(event.symbol)
+            if c is not None:
+                e = event
+                avg = Decimal(e.notional) / Decimal(e.cum_qty) * c.inst.tick_size
+                return base.Fill(
+                    e.ts, e.symbol, str(e.order_id), e.owner, e.cl_ord_id, str(e.exec_id), e.side, str(e.match_id),
+                    c.quantity(e.last_qty), c.price(e.last_px), c.quantity(e.cum_qty), c.quantity(e.leaves_qty), avg,
+                    e.liquidity, e.account,
+                )  # fmt: skip
+        elif kind is raw.Cancelled:
+            c = self.conv(event.symbol)
+            if c is not None:
+                e = event
+                return base.Cancelled(
+                    e.ts, e.symbol, str(e.order_id), e.owner, e.cl_ord_id, e.orig_cl_ord_id, str(e.exec_id), e.side,
+                    c.quantity(e.cum_qty) if e.cum_qty else Decimal(0), c.quantity(e.cancelled_qty), e.reason,
+                )  # fmt: skip
+        return super().to_event(event)
 
 
 class InternalVenue(Venue):
@@ -163,13 +298,20 @@ class InternalVenue(Venue):
         self.snapshot_every = snapshot_every
         self.group_commit = group_commit
         self._engine = MatchingEngine(stp_defaults=self._stp_defaults)
-        self._edge = DecimalEdge(self._engine)
+        self._edge = _FastEdge(self._engine)
         self._md = MarketData(self._engine)
         self._views = OrderViews()
         self._specs: dict[str, InstrumentSpec] = {}
         self._kills: list[tuple[str | None, str | None]] = []  # (account, owner); None = any
         self._seq = 0
         self._snap_seq = 0
+        #: take due snapshots at the next :meth:`commit` (between reactor batches) instead of inside
+        #: the command that made them due, and encode/write them in a background thread (journals
+        #: with ``write_snapshot`` only; the state and its hash are captured on the caller's thread)
+        self.background_snapshots = False
+        self._snapshot_due = False
+        self._snapshot_thread: threading.Thread | None = None
+        self.snapshot_errors: list[BaseException] = []
         self._listeners: list[VenueListener] = []
         self._md_listeners: list[MarketDataListener] = []
         self._held: list[tuple[list[base.VenueEvent], list[MarketDataEvent]]] = []
@@ -286,12 +428,16 @@ class InternalVenue(Venue):
 
         Without group commit there is nothing to do (every command is committed by itself)."""
         if not self._held:
+            if self._snapshot_due:
+                self.snapshot()
             return
         self._journal.flush()
         held, self._held = self._held, []
         for events, md in held:
             self._enqueue(events, md)
         self._drain()
+        if self._snapshot_due and not self._delivering:
+            self.snapshot()
 
     # ------------------------------------------------------------------ queries
 
@@ -308,6 +454,10 @@ class InternalVenue(Venue):
     ) -> OrderView | None:
         """An order of ``owner`` (of today) named by venue ``order_id`` or by any ClOrdID it had."""
         return self._views.get(owner, cl_ord_id, order_id)
+
+    def has_order(self, owner: str, cl_ord_id: str) -> bool:
+        """True when ``owner`` used ``cl_ord_id`` for an order of today (``order_status`` is not None)."""
+        return self._views.has_client_id(owner, cl_ord_id)
 
     def working_orders(
         self, owner: str | None = None, account: str | None = None, symbol: str | None = None
@@ -336,11 +486,12 @@ class InternalVenue(Venue):
     def state_hash(self) -> str:
         """SHA-256 over the engine's state hash and the venue's own state (instruments, kill
         switches, order views, statistics)."""
-        extra = json.dumps(
-            [[s.to_dict() for s in self._specs.values()], self._kills, self._views.dump(), self._md.dump()],
-            separators=(",", ":"),
+        return _hash_of(
+            self._engine.state_hash(), [self._specs_dump(), self._kills, self._views.dump(), self._md.dump()]
         )
-        return hashlib.sha256(f"{self._engine.state_hash()}|{extra}".encode()).hexdigest()
+
+    def _specs_dump(self) -> list[dict[str, Any]]:
+        return [s.to_dict() for s in self._specs.values()]
 
     def check_invariants(self) -> None:
         """Raise AssertionError when the books, the published market data or the views disagree."""
@@ -412,9 +563,40 @@ class InternalVenue(Venue):
         return int(self._run(OwnerDisconnected(owner, day_only, reason), commit=True))
 
     def snapshot(self) -> None:
-        """Save a snapshot of the current state now (also done every ``snapshot_every`` commands)."""
-        self._journal.save_snapshot(self._seq, encode_state(self._dump()), self.state_hash())
-        self._snap_seq = self._seq
+        """Save a snapshot of the current state now (also done every ``snapshot_every`` commands).
+
+        With :attr:`background_snapshots` the state is captured here (plain data, independent of the
+        live state) together with its hash, and encoded and written by a background thread; the
+        journal is flushed first, so the snapshot never covers a record that is not durable."""
+        self._snapshot_due = False
+        views, md = self._views.dump(), self._md.dump()
+        state = self._dump(views, md)  # plain data, shares nothing mutable with the live state
+        parts = [state["specs"], list(self._kills), views, md]
+        engine_hash = self._engine.state_hash()
+        seq = self._seq
+        self._snap_seq = seq
+        write = getattr(self._journal, "write_snapshot", None)
+        if not self.background_snapshots or write is None:
+            self._journal.save_snapshot(seq, encode_state(state), _hash_of(engine_hash, parts))
+            return
+        self.wait_snapshots()
+        self._journal.flush()
+
+        def run() -> None:
+            try:
+                write(seq, encode_state(state), _hash_of(engine_hash, parts))
+            except BaseException as exc:  # noqa: BLE001 - reported through snapshot_errors
+                self.snapshot_errors.append(exc)
+
+        self._snapshot_thread = threading.Thread(target=run, name=f"{self._name}-snapshot", daemon=True)
+        self._snapshot_thread.start()
+
+    def wait_snapshots(self) -> None:
+        """Wait until a snapshot being written in the background is on disk."""
+        t = self._snapshot_thread
+        if t is not None:
+            t.join()
+            self._snapshot_thread = None
 
     # ------------------------------------------------------------------ the command path
 
@@ -425,7 +607,7 @@ class InternalVenue(Venue):
     def _run(self, command: VenueCommand, *, commit: bool = False) -> Any:
         seq = self._seq + 1
         ts = self._clock()
-        self._journal.append(seq, records.encode(command), ts, flush=not self.group_commit)
+        self._journal.append(seq, records.encode_bytes(command), ts, flush=not self.group_commit)
         self._seq = seq
         events, md, result = self._apply(command, seq, ts)
         if self.group_commit:
@@ -435,7 +617,10 @@ class InternalVenue(Venue):
         else:
             self._enqueue(events, md)
         if self.snapshot_every and seq - self._snap_seq >= self.snapshot_every:
-            self.snapshot()
+            if self.background_snapshots and self.group_commit:
+                self._snapshot_due = True  # taken by the next commit, after this batch's acks
+            else:
+                self.snapshot()
         if not self.group_commit:
             self._drain()
         return result
@@ -555,15 +740,15 @@ class InternalVenue(Venue):
 
     # ------------------------------------------------------------------ snapshots
 
-    def _dump(self) -> dict[str, Any]:
+    def _dump(self, views: Any = None, md: Any = None) -> dict[str, Any]:
         return {
             "format": 1,
             "seq": self._seq,
-            "specs": [s.to_dict() for s in self._specs.values()],
+            "specs": self._specs_dump(),
             "kills": [list(k) for k in self._kills],
             "engine": dump_engine(self._engine),
-            "views": self._views.dump(),
-            "md": self._md.dump(),
+            "views": self._views.dump() if views is None else views,
+            "md": self._md.dump() if md is None else md,
         }
 
     def _restore(self, state: dict[str, Any]) -> None:
@@ -571,7 +756,7 @@ class InternalVenue(Venue):
         self._specs = {s.symbol: s for s in specs}
         self._kills = [(a, o) for a, o in state["kills"]]
         self._engine = load_engine(specs, state["engine"], stp_defaults=self._stp_defaults)
-        self._edge = DecimalEdge(self._engine)
+        self._edge = _FastEdge(self._engine)
         self._md = MarketData(self._engine)
         self._md.load(state["md"])
         self._views = OrderViews.load(state["views"])
