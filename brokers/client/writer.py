@@ -6,21 +6,26 @@ serialisation cheap (no lock contention on SQLite) and makes batches commit in s
 
 **Batches.**  Operations queued during one reactor turn join the *open* batch; while a batch is
 in flight the next one keeps collecting (group commit), so under load a batch holds everything
-that arrived during the previous commit.  A batch runs in one unit of work: consecutive fills
-become one ``book_fills`` call, orders are recorded with their reservations, closes release
-holds.  If the batch fails as a whole (an order over its buying power) it is rolled back and
-re-run one operation per transaction, so one refusal never takes its neighbours down.  After the
-commit the client-order journal records of the successful operations are appended (one fsync),
-and the balances of every account the batch touched are re-read for the vetting cache.
+that arrived during the previous commit.  A batch runs in one unit of work, in stages of bulk
+statements (``_stages``): the orders it opens are recorded with their reservations in one
+``open_orders`` call, its fills booked in one ``book_fills`` call, its closes done in one
+``close_orders`` call -- a fixed number of statements per stage, with the outcome of running the
+operations one by one in queue order.  If the batch fails as a whole (an order over its buying
+power) it is rolled back and re-run one operation per transaction, so one refusal never takes
+its neighbours down.  After the commit the client-order journal records of the successful
+operations are appended (one fsync), and the balances of every account the batch touched are
+re-read for the vetting cache (one query).
 
 **Ordering guarantees.**
 
-1. Operations commit in the order they were queued (one thread, FIFO batches, in-batch order).
+1. Operations commit in the order they were queued (one thread, FIFO batches; within a batch the
+   stages give the outcome of queue order).
 2. A batch's callbacks run on the reactor after it committed, before the next batch's.
 3. :class:`Outbox` releases a client message only after the batch it names (the one holding the
-   write it reports) committed, and never overtakes a message queued before it.  So a client
-   never sees an ack for an order the registry does not hold, nor a fill that is not booked,
-   and sees its ExecutionReports in the order they were generated.
+   write it reports) committed, and never overtakes a message queued before it for the same
+   client session (sessions do not wait for each other).  So a client never sees an ack for an
+   order the registry does not hold, nor a fill that is not booked, and sees its
+   ExecutionReports in the order they were generated.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from twisted.python import log as twisted_log
 from twisted.python.threadpool import ThreadPool
 
 from brokers.domain.accounts import Asset, Balance
-from brokers.domain.ledger import BookedOrder, FillToBook, OrderState, UnknownOrder
+from brokers.domain.ledger import BookedOrder, FillToBook, OrderState
 from brokers.registry import Registry
 from brokers.registry import booking as _booking
 from brokers.registry import reservations as _reservations
@@ -97,6 +102,53 @@ Operation = OpenOrder | BookFill | CloseOrder
 class _Batch:
     number: int
     ops: list[Operation] = field(default_factory=list)
+
+
+_Stage = tuple[list[OpenOrder], list[BookFill], list[CloseOrder]]
+
+
+def _stages(ops: list[Operation]) -> list[_Stage]:
+    """Split a batch into stages, each run as bulk opens, then bulk fills, then bulk closes, with the
+    same outcome as running the operations one by one in queue order.
+
+    Within a stage an operation may run before one queued earlier only where that cannot change the
+    outcome: operations on different orders are independent, except that opening an order checks its
+    account's buying power -- closes only ever release buying power (an open moved before them sees
+    less, never more), but a fill can take more than its order held, so an open queued after a fill of
+    the same account starts a new stage; and an order's own operations keep their order (an open,
+    fill or close queued after a later-ranked operation of the same order starts a new stage).
+    """
+    stages: list[_Stage] = []
+    opens: list[OpenOrder] = []
+    fills: list[BookFill] = []
+    closes: list[CloseOrder] = []
+    ranks: dict[str, int] = {}  # order id -> highest rank queued in this stage
+    filled_accounts: set[str] = set()
+    for op in ops:
+        order_id: str | None
+        if isinstance(op, OpenOrder):
+            rank, order_id, account_waits = 0, op.order.order_id, op.order.account in filled_accounts
+        elif isinstance(op, BookFill):
+            rank, order_id, account_waits = 1, op.fill.order_id, False
+        else:
+            rank, order_id, account_waits = 2, op.order_id, False
+        if account_waits or (order_id is not None and ranks.get(order_id, -1) > rank):
+            stages.append((opens, fills, closes))
+            opens, fills, closes = [], [], []
+            ranks = {}
+            filled_accounts = set()
+        if isinstance(op, OpenOrder):
+            opens.append(op)
+        elif isinstance(op, BookFill):
+            fills.append(op)
+            filled_accounts.add(op.fill.account)
+        else:
+            closes.append(op)
+        if order_id is not None and ranks.get(order_id, -1) < rank:
+            ranks[order_id] = rank
+    if opens or fills or closes:
+        stages.append((opens, fills, closes))
+    return stages
 
 
 class RegistryWriter:
@@ -222,36 +274,19 @@ class RegistryWriter:
         if self.journal is not None:
             records = [r for op, err in zip(ops, results, strict=True) if err is None for r in op.journal]
             self.journal.append(records)
-        accounts = {op.account for op in ops}
-        snapshot: dict[str, list[Balance]] = {}
         with self.registry.uow() as uow:
-            for name in accounts:
-                snapshot[name] = uow.balances.for_account(name)
+            snapshot = uow.balances.for_accounts({op.account for op in ops})
         return results, snapshot
 
     @staticmethod
     def _apply(uow: Any, ops: list[Operation], *, strict: bool) -> None:
-        fills: list[FillToBook] = []
-
-        def flush_fills() -> None:
+        for opens, fills, closes in _stages(ops):
+            if opens:
+                _reservations.open_orders(uow, [(op.order, op.reservations) for op in opens])
             if fills:
-                _booking.book_fills(uow, fills)
-                fills.clear()
-
-        for op in ops:
-            if isinstance(op, BookFill):
-                fills.append(op.fill)
-                continue
-            flush_fills()
-            if isinstance(op, OpenOrder):
-                _reservations.open_order(uow, op.order, op.reservations)
-            else:
-                try:
-                    _reservations.close_order(uow, op.order_id, op.status)
-                except UnknownOrder:
-                    if strict:
-                        raise
-        flush_fills()
+                _booking.book_fills(uow, [op.fill for op in fills])
+            if closes:
+                _reservations.close_orders(uow, [(op.order_id, op.status) for op in closes], skip_unknown=not strict)
 
     # ---- back on the reactor -------------------------------------------------------------------
 
@@ -292,26 +327,34 @@ class RegistryWriter:
 
 
 class Outbox:
-    """Client messages held until the registry batch they depend on has committed (FIFO)."""
+    """Client messages held until the registry batch they depend on has committed (FIFO per session).
+
+    Each client session has its own queue: a message never overtakes one queued before it for the
+    same session, but a session's ack does not wait behind another session's fill report.
+    """
 
     def __init__(self, send: Callable[[Any, Any], None], committed: Callable[[], int]) -> None:
         self._send = send
         self._committed = committed
-        self._queue: deque[tuple[int, Any, Any]] = deque()
+        self._queues: dict[Any, deque[tuple[int, Any]]] = {}
 
     def send(self, message: Any, session_id: Any, after: int = 0) -> None:
-        """Send ``message`` once batch ``after`` committed and every earlier message went out."""
-        if not self._queue and after <= self._committed():
+        """Send ``message`` once batch ``after`` committed and every earlier message of its session went out."""
+        queue = self._queues.get(session_id)
+        if not queue and after <= self._committed():
             self._send(message, session_id)
+        elif queue is None:
+            self._queues[session_id] = deque([(after, message)])
         else:
-            self._queue.append((after, message, session_id))
+            queue.append((after, message))
 
     def release(self, committed: int) -> None:
-        """Send what batch ``committed`` unblocked, in order."""
-        queue = self._queue
-        while queue and queue[0][0] <= committed:
-            _, message, session_id = queue.popleft()
-            self._send(message, session_id)
+        """Send what batch ``committed`` unblocked, in order within each session."""
+        for session_id, queue in list(self._queues.items()):
+            while queue and queue[0][0] <= committed:
+                self._send(queue.popleft()[1], session_id)
+            if not queue and self._queues.get(session_id) is queue:
+                del self._queues[session_id]
 
     def __len__(self) -> int:
-        return len(self._queue)
+        return sum(len(queue) for queue in self._queues.values())

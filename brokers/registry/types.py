@@ -19,7 +19,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from brokers.domain.accounts import AMOUNT_PLACES, AMOUNT_QUANTUM, to_amount
+from brokers.domain.accounts import AMOUNT_LIMIT, AMOUNT_PLACES, AMOUNT_QUANTUM, to_amount
 
 SQLITE_ADD = "fixgate_amount_add"
 SQLITE_SUM = "fixgate_amount_sum"
@@ -44,8 +44,13 @@ class Amount(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        amount = to_amount(value)
-        return amount_text(amount) if dialect.name == "sqlite" else amount
+        if type(value) is Decimal and value.is_finite():  # the hot path: to_amount's checks, inlined
+            amount = value.quantize(AMOUNT_QUANTUM)
+            if amount != value or abs(amount) >= AMOUNT_LIMIT:
+                amount = to_amount(value)  # raises the precise InvalidAmount
+        else:
+            amount = to_amount(value)
+        return format(amount, "f") if dialect.name == "sqlite" else amount
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:

@@ -61,6 +61,17 @@ class AccountRepository:
             raise UnknownAccount(name)
         return account
 
+    def get_many(self, names: Iterable[str]) -> dict[str, Account]:
+        """Several accounts with one query; raises UnknownAccount for the first missing one."""
+        wanted = set(names)
+        if not wanted:
+            return {}
+        rows = self._conn.execute(select(t.accounts).where(t.accounts.c.name.in_(sorted(wanted))))
+        found = {row.name: _account(row) for row in rows}
+        for name in sorted(wanted - found.keys()):
+            raise UnknownAccount(name)
+        return found
+
     def list(self) -> list[Account]:
         return [_account(row) for row in self._conn.execute(select(t.accounts).order_by(t.accounts.c.name))]
 
@@ -141,6 +152,53 @@ class BalanceRepository:
             query = query.with_for_update()
         row = self._conn.execute(query).first()
         return Balance(account, asset, row.amount, row.held) if row else Balance(account, asset, ZERO, ZERO)
+
+    def get_many(self, keys: Iterable[BalanceKey], *, lock: bool = False) -> dict[BalanceKey, Balance]:
+        """Several balances at once (zero for never-touched ones); ``lock`` as in ``get``."""
+        wanted = sorted(set(keys), key=lambda key: (key[0], key[1].kind.value, key[1].code))
+        if not wanted:
+            return {}
+        account_ids = self._ids.account_ids({account for account, _ in wanted})
+        if lock:
+            asset_ids = self._ids.asset_ids({asset for _, asset in wanted})
+        else:
+            found = {asset: self._ids.find_asset_id(asset) for _, asset in {(None, a) for _, a in wanted}}
+            asset_ids = {asset: i for asset, i in found.items() if i is not None}
+        out = {key: Balance(key[0], key[1], ZERO, ZERO) for key in wanted}
+        pairs = [(account_ids[a], asset_ids[s]) for a, s in wanted if s in asset_ids]
+        if not pairs:
+            return out
+        if lock:  # make sure the rows exist, so that FOR UPDATE has something to lock
+            stmt = dialect_insert(self._conn, t.balances).on_conflict_do_nothing(
+                index_elements=["account_id", "asset_id"]
+            )
+            self._conn.execute(
+                stmt, [{"account_id": a, "asset_id": s, "amount": ZERO, "held": ZERO} for a, s in pairs]
+            )
+        by_ids = {(account_ids[a], asset_ids[s]): (a, s) for a, s in wanted if s in asset_ids}
+        query = select(t.balances.c.account_id, t.balances.c.asset_id, t.balances.c.amount, t.balances.c.held).where(
+            t.balances.c.account_id.in_(sorted({a for a, _ in pairs})),
+            t.balances.c.asset_id.in_(sorted({s for _, s in pairs})),
+        ).order_by(t.balances.c.account_id, t.balances.c.asset_id)
+        if lock:
+            query = query.with_for_update()
+        for row in self._conn.execute(query):
+            key = by_ids.get((row.account_id, row.asset_id))
+            if key is not None:
+                out[key] = Balance(key[0], key[1], row.amount, row.held)
+        return out
+
+    def for_accounts(self, accounts: Iterable[str]) -> dict[str, list[Balance]]:
+        """``for_account`` of several accounts with one query."""
+        names = set(accounts)
+        if not names:
+            return {}
+        account_ids = self._ids.account_ids(names)
+        out: dict[str, list[Balance]] = {name: [] for name in names}
+        query = self._query().where(t.balances.c.account_id.in_(sorted(account_ids.values())))
+        for row in self._conn.execute(query):
+            out[row.account].append(_balance(row))
+        return out
 
     def _query(self) -> Any:
         return (
