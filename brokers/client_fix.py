@@ -92,6 +92,11 @@ class Entitlement:
         return None, f"entitlement: session not entitled to account {account!r}"
 
 
+def _same_decimal(a: Decimal | None, b: Decimal) -> bool:
+    """True when ``a`` is ``b`` to the digit (equal value and exponent: 100.0 is not 100.00)."""
+    return a is b or (a is not None and a == b and a.as_tuple() == b.as_tuple())
+
+
 def _ledger_side(side: v.Side) -> LedgerSide:
     return LedgerSide.BUY if side is v.Side.BUY else LedgerSide.SELL
 
@@ -265,7 +270,11 @@ class ClientApplication(Application):
         gorder = GatewayOrder(order, session_id, route.venue, venue_cl_ord_id=order_id, booking_id=order_id,
                               currency=currency, reservation=verdict.reservation)
         self.store.add(gorder)
-        venue_request = dc_replace(request, cl_ord_id=order_id)
+        venue_request = v.OrderRequest(
+            symbol=new.symbol, owner=owner, cl_ord_id=order_id, side=new.side, qty=new.qty,
+            ord_type=new.ord_type, price=new.price, stop_px=new.stop_px, tif=new.tif, account=account,
+            expire_time=new.expire_time, display_qty=new.display_qty, min_qty=new.min_qty,
+        )
         reservations = self._reservations(order.side, order.symbol, currency, verdict.reservation, new.qty)
         booked = BookedOrder(order_id, account, new.symbol, _ledger_side(new.side), new.qty, new.price, currency)
         op = OpenOrder(booked, reservations, journal=[self._new_record(gorder)],
@@ -576,7 +585,7 @@ class ClientApplication(Application):
     def _on_fill(self, venue: str, e: v.Fill) -> None:
         g = self._lookup(venue, e.cl_ord_id, e.order_id)
         info = self.instruments.get(e.symbol)
-        if info is not None:
+        if info is not None and not _same_decimal(info.last_trade_px, e.last_px):
             self.instruments[e.symbol] = dc_replace(info, last_trade_px=e.last_px)
         if g is None:
             twisted_log.msg(f"fixgate: fill {venue}/{e.exec_id} for unknown order {e.order_id} ({e.cl_ord_id})")
@@ -587,18 +596,28 @@ class ClientApplication(Application):
         fill = FillToBook(venue=venue, exec_id=e.exec_id, order_id=g.booking_id, account=order.account,
                           symbol=order.symbol, side=_ledger_side(order.side), qty=e.last_qty, price=e.last_px,
                           currency=g.currency, ts=utc_from_ns(e.ts))
-        batch = self.writer.submit(BookFill(fill))
+        book = BookFill(fill)
         try:
             order.on_fill(e.last_qty, e.last_px)
         except (IllegalTransition, InvalidExecution) as exc:
+            self.writer.submit(book)
             twisted_log.msg(f"fixgate: fill {venue}/{e.exec_id} booked but not reportable: {exc}")
             return
+        pending = g.pending
+        done = order.status is ClientOrderStatus.FILLED
+        if done and pending is None and g.booking_id is not None:
+            # the last fill and the order's close: one registry operation (as if queued one after the other)
+            book.close = CloseOrder(g.booking_id, order.account, OrderState.CANCELLED,
+                                    journal=[{"t": "done", "id": g.order_id}])
+        batch = self.writer.submit(book)
         cl_ord_id = order.cl_ord_id
         self._report(g, "F", e.ts, after=batch, exec_id=fill_exec_id(venue, e.exec_id), last_qty=e.last_qty,
                      last_px=e.last_px, cl_ord_id=cl_ord_id,
                      orig_cl_ord_id=order.orig_cl_ord_id)
-        if order.status is ClientOrderStatus.FILLED:
-            pending = g.pending
+        if book.close is not None:
+            self.store.forget(g)
+            self._broker_cancels.pop(g.order_id, None)
+        elif done:
             batch = self._terminal(g, OrderState.CANCELLED)
             if pending is not None:
                 g.pending = None

@@ -38,6 +38,7 @@ class AccountCache:
         self._entries: dict[str, _Entry] = {}
         self._local: list[tuple[int, str, str, Decimal]] = []  # (batch, account, asset code, amount)
         self._local_sum: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        self._local_codes: dict[str, set[str]] = {}  # account -> asset codes with a key in _local_sum
 
     def load(self, account: Account, balances: Iterable[Balance]) -> None:
         """Start tracking ``account`` with its current balances."""
@@ -76,6 +77,10 @@ class AccountCache:
         if amount:
             self._local.append((batch, account, asset_code, amount))
             self._local_sum[(account, asset_code)] += amount
+            codes = self._local_codes.get(account)
+            if codes is None:
+                codes = self._local_codes[account] = set()
+            codes.add(asset_code)
 
     def state(self, name: str) -> AccountState | None:
         """The vetting snapshot of an account, or None when the registry does not know it."""
@@ -85,15 +90,19 @@ class AccountCache:
         account = entry.account
         currency = account.currency
         holdings = {code: amt for code, amt in entry.amounts.items() if code != currency}
-        open_sells = {
-            code: entry.held.get(code, ZERO) + self._local_sum.get((name, code), ZERO)
-            for code in set(holdings) | {c for (a, c) in self._local_sum if a == name and c != currency}
-        }
+        local_sum = self._local_sum
+        held = entry.held
+        local_codes = self._local_codes.get(name)
+        codes = set(holdings)
+        if local_codes:
+            codes.update(local_codes)
+            codes.discard(currency)
+        open_sells = {code: held.get(code, ZERO) + local_sum.get((name, code), ZERO) for code in codes}
         return AccountState(
             account=name,
             currency=currency,
             cash_available=entry.amounts.get(currency, ZERO) + account.credit_limit,
-            reserved=entry.held.get(currency, ZERO) + self._local_sum.get((name, currency), ZERO),
+            reserved=held.get(currency, ZERO) + local_sum.get((name, currency), ZERO),
             holdings=holdings,
             open_sell_qty=open_sells,
             allow_short=account.allow_short,

@@ -13,8 +13,10 @@ statements (``_stages``): the orders it opens are recorded with their reservatio
 operations one by one in queue order.  If the batch fails as a whole (an order over its buying
 power) it is rolled back and re-run one operation per transaction, so one refusal never takes
 its neighbours down.  After the commit the client-order journal records of the successful
-operations are appended (one fsync), and the balances of every account the batch touched are
-re-read for the vetting cache (one query).
+operations are appended (one fsync).  The balances of every account the batch touched are read
+for the vetting cache (one query): inside the batch's transaction, after its last statement, when
+the batch commits as a whole (a single writer: they are the balances the commit leaves), else
+after the one-by-one transactions.
 
 **Ordering guarantees.**
 
@@ -72,19 +74,6 @@ class OpenOrder:
 
 
 @dataclass(slots=True)
-class BookFill:
-    """Book one fill, exactly once per (venue, ExecID)."""
-
-    fill: FillToBook
-    journal: list[dict[str, Any]] = field(default_factory=list)
-    on_done: OnDone | None = None
-
-    @property
-    def account(self) -> str:
-        return self.fill.account
-
-
-@dataclass(slots=True)
 class CloseOrder:
     """Close a booking (cancel / expire / reject; a filled one keeps FILLED) and release its holds."""
 
@@ -95,7 +84,38 @@ class CloseOrder:
     on_done: OnDone | None = None
 
 
+@dataclass(slots=True)
+class BookFill:
+    """Book one fill, exactly once per (venue, ExecID).
+
+    ``close`` is the terminal close of the same order when this fill completes it: one queued
+    operation that runs exactly as the fill queued followed by the close (same stage rules, and,
+    if the batch falls back to one transaction per operation, the fill and the close each in their
+    own transaction; the operation's result is the first error).  ``on_done`` covers both.
+    """
+
+    fill: FillToBook
+    journal: list[dict[str, Any]] = field(default_factory=list)
+    on_done: OnDone | None = None
+    close: CloseOrder | None = None
+
+    @property
+    def account(self) -> str:
+        return self.fill.account
+
+
 Operation = OpenOrder | BookFill | CloseOrder
+
+
+def _parts(ops: list[Operation]) -> list[Operation]:
+    """The operations as the registry runs them: a fill carrying its order's close becomes the fill
+    followed by the close (the fill part is the operation itself; stages never look at ``close``)."""
+    parts: list[Operation] = []
+    for op in ops:
+        parts.append(op)
+        if type(op) is BookFill and op.close is not None:
+            parts.append(op.close)
+    return parts
 
 
 @dataclass(slots=True)
@@ -258,29 +278,48 @@ class RegistryWriter:
     # ---- the writer thread ---------------------------------------------------------------------
 
     def _run(self, ops: list[Operation]) -> tuple[list[Exception | None], dict[str, list[Balance]]]:
+        parts = _parts(ops)
+        accounts = {op.account for op in ops}
+        records: list[dict[str, Any]]
+        snapshot: dict[str, list[Balance]] | None
         try:
             with self.registry.uow() as uow:
-                self._apply(uow, ops, strict=True)
+                self._apply_parts(uow, parts, strict=True)
+                # read in the batch's own transaction (this thread is the only writer): the balances
+                # as the commit leaves them, without a transaction of its own
+                snapshot = uow.balances.for_accounts(accounts)
             results: list[Exception | None] = [None] * len(ops)
+            records = [r for part in parts for r in part.journal]
         except Exception:
+            snapshot = None
             results = []
+            records = []
             for op in ops:
-                try:
-                    with self.registry.uow() as uow:
-                        self._apply(uow, [op], strict=False)
-                    results.append(None)
-                except Exception as exc:  # noqa: BLE001 - reported per operation
-                    results.append(exc)
+                error: Exception | None = None
+                for part in _parts([op]):
+                    try:
+                        with self.registry.uow() as uow:
+                            self._apply_parts(uow, [part], strict=False)
+                        records.extend(part.journal)
+                    except Exception as exc:  # noqa: BLE001 - reported per operation
+                        if error is None:
+                            error = exc
+                results.append(error)
         if self.journal is not None:
-            records = [r for op, err in zip(ops, results, strict=True) if err is None for r in op.journal]
             self.journal.append(records)
-        with self.registry.uow() as uow:
-            snapshot = uow.balances.for_accounts({op.account for op in ops})
+        if snapshot is None:
+            with self.registry.uow() as uow:
+                snapshot = uow.balances.for_accounts(accounts)
         return results, snapshot
 
     @staticmethod
     def _apply(uow: Any, ops: list[Operation], *, strict: bool) -> None:
-        for opens, fills, closes in _stages(ops):
+        RegistryWriter._apply_parts(uow, _parts(ops), strict=strict)
+
+    @staticmethod
+    def _apply_parts(uow: Any, parts: list[Operation], *, strict: bool) -> None:
+        """Run operations already split by :func:`_parts` (a fill's ``close`` is not looked at)."""
+        for opens, fills, closes in _stages(parts):
             if opens:
                 _reservations.open_orders(uow, [(op.order, op.reservations) for op in opens])
             if fills:

@@ -192,6 +192,9 @@ class ScopeKey:
 
 FIRM = ScopeKey(LimitScope.FIRM)
 
+#: resolved (account, session, symbol) triples kept by a LimitsBook before the cache starts over
+_EFFECTIVE_CACHE_MAX = 100_000
+
 
 @dataclass(frozen=True, slots=True)
 class LimitChange:
@@ -231,6 +234,8 @@ class LimitsBook:
     def __init__(self, firm: Limits | None = None) -> None:
         self._sets: dict[ScopeKey, Limits] = {}
         self._audit: list[LimitChange] = []
+        #: (account, session, symbol) -> resolved limits; emptied on every edit of a set
+        self._effective: dict[tuple[str, str, str], EffectiveLimits] = {}
         if firm is not None:
             self._sets[FIRM] = firm
 
@@ -241,7 +246,21 @@ class LimitsBook:
         return self._sets.get(ScopeKey(scope, key), Limits())
 
     def effective(self, account: str, session: str, symbol: str) -> EffectiveLimits:
-        """The tightest applicable limits for an order of ``account`` on ``session`` in ``symbol``."""
+        """The tightest applicable limits for an order of ``account`` on ``session`` in ``symbol``.
+
+        Resolved once per triple and cached until a limit set is edited (sets are frozen and every
+        edit goes through :meth:`set_limits`, which empties the cache).
+        """
+        cache_key = (account, session, symbol)
+        cached = self._effective.get(cache_key)
+        if cached is not None:
+            return cached
+        if len(self._effective) >= _EFFECTIVE_CACHE_MAX:
+            self._effective.clear()
+        resolved = self._effective[cache_key] = self._resolve(account, session, symbol)
+        return resolved
+
+    def _resolve(self, account: str, session: str, symbol: str) -> EffectiveLimits:
         keys = (FIRM, ScopeKey(LimitScope.ACCOUNT, account), ScopeKey(LimitScope.SESSION, session),
                 ScopeKey(LimitScope.INSTRUMENT, symbol))
         merged = Limits()
@@ -276,6 +295,7 @@ class LimitsBook:
             self._sets.pop(where, None)
         else:
             self._sets[where] = limits
+        self._effective.clear()
         self._audit.extend(changes)
         return changes
 

@@ -101,6 +101,16 @@ class Vetter:
     def __init__(self, limits: LimitsBook, rules: Sequence[Rule] | None = None) -> None:
         self.limits = limits
         self.rules: tuple[Rule, ...] = tuple(rules if rules is not None else default_rules())
+        self._recorders_of: tuple[tuple[Rule, ...], tuple[Rule, ...]] = ((), ())
+
+    def _recorders(self) -> tuple[Rule, ...]:
+        """The rules of the chain that keep state (override ``record``); recomputed if ``rules`` changes."""
+        rules = self.rules
+        of, recorders = self._recorders_of
+        if of is not rules:
+            recorders = tuple(r for r in rules if type(r).record is not Rule.record)
+            self._recorders_of = (rules, recorders)
+        return recorders
 
     def context(self, order: OrderRequest, *, account: AccountState | None, instrument: InstrumentInfo | None,
                 now_ns: int, trading_day: date, replacing: ReplaceBasis | None = None) -> VettingContext:
@@ -197,8 +207,9 @@ class Vetter:
             rejection = rule.check(order, ctx)
             if rejection is not None:
                 break
-        for rule in self.rules:
-            rule.record(order, ctx, rejection is None)
+        accepted = rejection is None
+        for rule in self._recorders():
+            rule.record(order, ctx, accepted)
         return rejection
 
 

@@ -124,3 +124,54 @@ def test_stages_keep_what_orders_and_buying_power_depend_on() -> None:
     # an order's own operations never swap: a fill after its close runs after it
     ops = [CloseOrder("A1", "A"), fill("A1", "A")]
     assert [tuple(len(part) for part in stage) for stage in _stages(ops)] == [(0, 0, 1), (0, 1, 0)]
+
+
+def _merged(ops: list[OpenOrder | BookFill | CloseOrder]) -> list[OpenOrder | BookFill | CloseOrder]:
+    """The script with every fill immediately followed by its order's close made one operation."""
+    out: list[OpenOrder | BookFill | CloseOrder] = []
+    for op in ops:
+        last = out[-1] if out else None
+        if (isinstance(op, CloseOrder) and isinstance(last, BookFill) and last.close is None
+                and last.fill.order_id == op.order_id):
+            last.close = op
+        else:
+            out.append(op)
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_fill_carrying_its_close_books_like_the_two_operations(registry: Registry, seed: int) -> None:
+    for prefix in ("S", "M"):
+        for name in ("X", "Y"):
+            fund(registry, f"{prefix}{name}", "10000000")
+            for symbol in SYMBOLS:
+                registry.deposit_holding(f"{prefix}{name}", symbol, "100000")
+    _one_by_one(registry, _script(seed, "S"))
+    merged = _merged(_script(seed, "M"))
+    assert any(isinstance(op, BookFill) and op.close is not None for op in merged)
+    with registry.uow() as uow:
+        RegistryWriter._apply(uow, merged, strict=True)
+    assert _state(registry, "S") == _state(registry, "M")
+    assert_sound(registry)
+
+
+def test_a_fill_carrying_its_close_runs_as_two_operations_when_the_batch_is_refused(registry: Registry) -> None:
+    fund(registry, "ACME", "1000")
+    usd = Asset.currency("USD")
+    writer = RegistryWriter(registry, None)
+    first = BookedOrder("O1", "ACME", "AAPL", Side.BUY, Decimal(6), Decimal(100), "USD")
+    assert writer._run([OpenOrder(first, {usd: Decimal(600)})])[0] == [None]
+    fill = BookFill(FillToBook(venue="V", exec_id="E1", order_id="O1", account="ACME", symbol="AAPL", side=Side.BUY,
+                               qty=Decimal(6), price=Decimal(100), currency="USD", ts=T0),
+                    journal=[{"t": "fill"}],
+                    close=CloseOrder("O1", "ACME", OrderState.CANCELLED, journal=[{"t": "done"}]))
+    too_big = BookedOrder("O2", "ACME", "AAPL", Side.BUY, Decimal(6), Decimal(100), "USD")
+    results, snapshot = writer._run([fill, OpenOrder(too_big, {usd: Decimal(600)})])
+    assert results[0] is None
+    assert isinstance(results[1], InsufficientFunds)
+    with registry.uow() as uow:
+        assert uow.orders.get_many(["O1"])["O1"].cum_qty == Decimal(6)
+        assert uow.orders.get_many(["O2"]) == {}
+    assert registry.balance("ACME", "USD").held == 0
+    assert [b.held for b in snapshot["ACME"] if b.asset == usd] == [Decimal(0)]
+    assert_sound(registry)
