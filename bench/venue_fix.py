@@ -32,6 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _common import free_port, percentile  # noqa: E402  (bench/ is on sys.path when run)
+
 
 def cpu_seconds() -> float:
     """User + system CPU time of this process so far (all threads)."""
@@ -47,19 +49,8 @@ def write_cpu(workdir: Path, start: float) -> None:
     (workdir / "cpu.txt").write_text(repr(cpu_seconds() - start))
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- servers
