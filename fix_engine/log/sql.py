@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..session.session_id import SessionID
-from ..store.sql import create_sql_engine, epoch_to_datetime, identity_columns, session_identity
+from ..store.sql import epoch_to_datetime, identity_columns, owned_engine, session_identity
 from .base import GLOBAL_LOG_NAME, Log, LogError, LogFactory
 
 _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
@@ -122,12 +122,7 @@ class SqlLogFactory(LogFactory):
         schema: str | None = None,
         create_tables: bool = True,
     ) -> None:
-        if isinstance(url_or_engine, str):
-            self.engine = create_sql_engine(url_or_engine)
-            self._owns_engine = True
-        else:
-            self.engine = url_or_engine
-            self._owns_engine = False
+        self.engine, self._owns_engine = owned_engine(url_or_engine)
         self.tables = SqlLogTables(messages_table, events_table, schema)
         if create_tables:
             try:

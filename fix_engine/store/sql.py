@@ -255,6 +255,13 @@ class SqlStore(MessageStore):
         self._load(self._creation_time)
 
 
+def owned_engine(url_or_engine: str | Engine) -> tuple[Engine, bool]:
+    """(engine, owned): a URL gets a new Engine the caller owns (and disposes); an Engine is lent."""
+    if isinstance(url_or_engine, str):
+        return create_sql_engine(url_or_engine), True
+    return url_or_engine, False
+
+
 def create_sql_engine(url: str) -> Engine:
     """An Engine for a store URL; in-memory SQLite gets one shared connection for all threads."""
     parsed = make_url(url)
@@ -279,12 +286,7 @@ class SqlStoreFactory(MessageStoreFactory):
         schema: str | None = None,
         create_tables: bool = True,
     ) -> None:
-        if isinstance(url_or_engine, str):
-            self.engine = create_sql_engine(url_or_engine)
-            self._owns_engine = True
-        else:
-            self.engine = url_or_engine
-            self._owns_engine = False
+        self.engine, self._owns_engine = owned_engine(url_or_engine)
         self.tables = SqlStoreTables(sessions_table, messages_table, schema)
         if create_tables:
             try:
