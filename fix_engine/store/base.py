@@ -4,6 +4,15 @@ It keeps what the session layer must not lose: the next sender and target sequen
 the session creation time, and every outgoing message by its MsgSeqNum (for resends).  An
 outgoing message is stored *before* it is written to the socket.  The shared contract test
 suite in ``tests/store/`` runs against every implementation.
+
+Deferred writes (group commit): between :meth:`MessageStore.defer_writes` and
+:meth:`MessageStore.write_deferred` a backend may keep its writes in memory and persist them all
+at once (the file store in one ``write``, the SQL store in one transaction).  Reads see the
+deferred state at once.  The transport opens such a window around the frames of one socket read
+and calls ``write_deferred`` *before* it writes the collected output to the socket, so the rule
+"stored before sent" still holds for every message; a killed process loses at most the sequence
+number increments of messages it received in that read and had not answered yet, which the peer
+then resends (as with QuickFIX, whose target number moves after the application callback).
 """
 
 from __future__ import annotations
@@ -64,6 +73,16 @@ class MessageStore(ABC):
 
     def refresh(self) -> None:
         """Reload state from the backing medium (QuickFIX RefreshOnLogon)."""
+
+    def defer_writes(self) -> None:
+        """Open a deferred-write window (see the module docstring); a no-op where writes are cheap."""
+
+    def write_deferred(self) -> None:
+        """Persist everything written since :meth:`defer_writes` and close the window.
+
+        Raises :class:`MessageStoreError` when it cannot: the caller must then not send what it
+        collected meanwhile.
+        """
 
     def flush(self) -> None:
         """Make everything written so far durable."""

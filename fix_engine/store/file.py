@@ -93,6 +93,10 @@ class FileStore(MessageStore):
         self._creation_time = now
         #: bytes cut off the end of the body file on the last open (a torn record); for monitoring
         self.discarded_tail_bytes = 0
+        #: records appended while a deferred-write window is open (None: write through)
+        self._deferred: list[bytes] | None = None
+        #: the seqnums record changed inside the window
+        self._seqnums_dirty = False
         try:
             os.makedirs(directory, exist_ok=True)
             self._open(now)
@@ -209,6 +213,9 @@ class FileStore(MessageStore):
 
     def _update_seqnums(self) -> None:
         """Overwrite the fixed-width seqnums record in place (every sequence number change)."""
+        if self._deferred is not None:
+            self._seqnums_dirty = True
+            return
         fd = self._seqnums_fd
         if fd is None:
             fd = self._seqnums_fd = os.open(self.seqnums_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -278,6 +285,15 @@ class FileStore(MessageStore):
         if type(raw) is not bytes:
             raw = bytes(raw)
         record = encode_record(seq_num, raw, flag)
+        deferred = self._deferred
+        if deferred is not None:
+            deferred.append(record)
+            end = self._size = self._size + len(record)
+            self._index[seq_num] = (end - 1 - len(raw), len(raw))
+            if self._compact_threshold is not None and end > self._compact_threshold:
+                next_sender = seq_num + 1 if flag == FLAG_INCR else self._next_sender
+                self.compact(max(1, next_sender - self._keep_messages))
+            return
         try:
             written = os.write(fd, record)
             if written != len(record):
@@ -296,9 +312,56 @@ class FileStore(MessageStore):
             next_sender = seq_num + 1 if flag == FLAG_INCR else self._next_sender
             self.compact(max(1, next_sender - self._keep_messages))
 
+    # ------------------------------------------------------------------ deferred writes
+
+    def defer_writes(self) -> None:
+        if self._deferred is None and self._fd is not None:
+            self._deferred = []
+
+    def write_deferred(self) -> None:
+        if self._deferred is None:
+            return
+        try:
+            self._drain_deferred()
+        finally:
+            self._deferred = None
+
+    def _drain_deferred(self) -> None:
+        """Write what the open window holds (body first, then the seqnums record); the window
+        stays open.  On failure the records that did not reach the file leave the index."""
+        pending = self._deferred
+        if pending is None:
+            return
+        self._deferred = None  # so _update_seqnums writes through
+        try:
+            if pending:
+                fd = self._checked_fd()
+                try:
+                    _write_all(fd, pending[0] if len(pending) == 1 else b"".join(pending))
+                    if self._sync:
+                        os.fsync(fd)
+                except OSError as exc:
+                    self._forget_unwritten(fd)
+                    raise MessageStoreError(f"file store {self.body_path}: {exc}") from exc
+            if self._seqnums_dirty:
+                self._seqnums_dirty = False
+                self._guarded(self._update_seqnums)
+        finally:
+            self._deferred = []
+
+    def _forget_unwritten(self, fd: int) -> None:
+        try:
+            self._size = os.fstat(fd).st_size
+        except OSError:
+            return
+        size = self._size
+        for seq in [seq for seq, (offset, length) in self._index.items() if offset + length >= size]:
+            del self._index[seq]
+
     def get_range(self, begin: int, end: int) -> list[tuple[int, bytes]]:
         if end < begin:
             return []
+        self._drain_deferred()
         fd = self._checked_fd()
         index = self._index
         if end - begin + 1 <= len(index):
@@ -323,6 +386,8 @@ class FileStore(MessageStore):
         Order: body, seqnums, session file, so a crash half-way never serves old messages.
         """
 
+        self._drain_deferred()
+
         def do_reset() -> None:
             self._generation += 1
             self._swap_body(body_header(self._generation), {})
@@ -336,6 +401,8 @@ class FileStore(MessageStore):
 
     def compact(self, keep_from_seq: int) -> None:
         """Rewrite the body with the latest record of every seq ``>= keep_from_seq``; drop the rest."""
+
+        self._drain_deferred()
 
         def do_compact() -> None:
             fd = self._checked_fd()
@@ -369,10 +436,12 @@ class FileStore(MessageStore):
 
     def refresh(self) -> None:
         """Close and re-read all three files (another process may have written them)."""
+        self._drain_deferred()
         self._close_fd()
         self._guarded(lambda: self._open(self._creation_time))
 
     def flush(self) -> None:
+        self._drain_deferred()
         fd = self._checked_fd()
 
         def do_flush() -> None:
@@ -389,6 +458,7 @@ class FileStore(MessageStore):
         if self._fd is None:
             return
         try:
+            self.write_deferred()
             if not self._sync:
                 self.flush()
         finally:

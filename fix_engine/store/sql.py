@@ -137,6 +137,8 @@ class SqlStore(MessageStore):
 
     Sequence numbers are cached in memory and written through on every change; ``refresh``
     re-reads them (QuickFIX RefreshOnLogon).  ``save_and_incr`` and ``reset`` are one transaction.
+    Inside a deferred-write window (``defer_writes``) changes are kept in memory and
+    ``write_deferred`` writes them in one transaction.
     """
 
     def __init__(self, engine: Engine, tables: SqlStoreTables, session_id: SessionID, now: float) -> None:
@@ -146,6 +148,10 @@ class SqlStore(MessageStore):
         self._next_sender = 1
         self._next_target = 1
         self._creation_time = now
+        #: messages saved inside an open deferred-write window (None: write through)
+        self._deferred: dict[int, bytes] | None = None
+        #: session-row columns changed inside the window
+        self._deferred_session: dict[str, int] = {}
         self._load(now)
 
     def _load(self, now: float) -> None:
@@ -198,21 +204,35 @@ class SqlStore(MessageStore):
         return self._next_target
 
     def set_next_sender_seq_num(self, value: int) -> None:
+        if self._deferred is not None:
+            self._deferred_session["outgoing_seqnum"] = self._next_sender = value
+            return
         self._transaction(
             "set the next sender seq num", lambda c: self._update_session(c, outgoing_seqnum=value)
         )
         self._next_sender = value
 
     def set_next_target_seq_num(self, value: int) -> None:
+        if self._deferred is not None:
+            self._deferred_session["incoming_seqnum"] = self._next_target = value
+            return
         self._transaction(
             "set the next target seq num", lambda c: self._update_session(c, incoming_seqnum=value)
         )
         self._next_target = value
 
     def save(self, seq_num: int, raw: bytes) -> None:
+        if self._deferred is not None:
+            self._deferred[seq_num] = bytes(raw)
+            return
         self._transaction("save a message", lambda c: self._upsert_message(c, seq_num, bytes(raw)))
 
     def save_and_incr(self, seq_num: int, raw: bytes) -> None:
+        if self._deferred is not None:
+            self._deferred[seq_num] = bytes(raw)
+            self._deferred_session["outgoing_seqnum"] = self._next_sender = seq_num + 1
+            return
+
         def work(conn: Connection) -> None:
             self._upsert_message(conn, seq_num, bytes(raw))
             self._update_session(conn, outgoing_seqnum=seq_num + 1)
@@ -220,9 +240,41 @@ class SqlStore(MessageStore):
         self._transaction("save a message", work)
         self._next_sender = seq_num + 1
 
+    # ------------------------------------------------------------------ deferred writes
+
+    def defer_writes(self) -> None:
+        if self._deferred is None:
+            self._deferred = {}
+
+    def write_deferred(self) -> None:
+        if self._deferred is None:
+            return
+        try:
+            self._drain_deferred()
+        finally:
+            self._deferred = None
+
+    def _drain_deferred(self) -> None:
+        """Write the open window's messages and sequence numbers in one transaction; the window
+        stays open."""
+        messages = self._deferred
+        if not messages and not self._deferred_session:
+            return
+        session_values = self._deferred_session
+        self._deferred, self._deferred_session = {}, {}
+
+        def work(conn: Connection) -> None:
+            for seq_num, raw in (messages or {}).items():
+                self._upsert_message(conn, seq_num, raw)
+            if session_values:
+                self._update_session(conn, **session_values)
+
+        self._transaction("save deferred messages", work)
+
     def get_range(self, begin: int, end: int) -> list[tuple[int, bytes]]:
         if end < begin:
             return []
+        self._drain_deferred()
         messages = self._tables.messages
         query = (
             select(messages.c.msgseqnum, messages.c.message)
@@ -240,6 +292,8 @@ class SqlStore(MessageStore):
 
     def reset(self, now: float) -> None:
         messages = self._tables.messages
+        if self._deferred is not None:  # the reset forgets them anyway
+            self._deferred, self._deferred_session = {}, {}
 
         def work(conn: Connection) -> None:
             conn.execute(delete(messages).where(_where(messages, self._identity)))
@@ -252,7 +306,14 @@ class SqlStore(MessageStore):
         self._creation_time = now
 
     def refresh(self) -> None:
+        self._drain_deferred()
         self._load(self._creation_time)
+
+    def flush(self) -> None:
+        self._drain_deferred()
+
+    def close(self) -> None:
+        self.write_deferred()
 
 
 def owned_engine(url_or_engine: str | Engine) -> tuple[Engine, bool]:

@@ -9,6 +9,10 @@ when the first frame (the Logon) names it.
 Output of one read is written once: while ``dataReceived`` hands its frames to the session,
 everything the session (and the application, through ``send_to_target``) sends is collected
 and goes to the transport as one ``write`` at the end (or before the connection is dropped).
+The session's message store is a deferred-write window for the same span
+(:meth:`MessageStore.defer_writes`): its writes are persisted in one go *before* the collected
+output is written, so every message is still stored before it is sent.  If the store cannot
+persist them, nothing collected is sent and the connection is aborted.
 
 Back-pressure: the protocol registers itself as a streaming producer on its transport.  When
 the peer reads slower than we write, Twisted pauses us; we stop reading from that peer (so it
@@ -32,6 +36,7 @@ from ..session.actions import Action, Disconnect, Event, Send
 if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
+    from ..store.base import MessageStore
     from .host import SessionHost
 
 #: Unsent bytes a slow reader may accumulate before we disconnect it.
@@ -52,6 +57,8 @@ class FixProtocol(Protocol):
         self._closing = False
         #: output collected while ``dataReceived`` runs (None: write at once)
         self._batch: list[bytes] | None = None
+        #: the session store whose deferred-write window is open during this read
+        self._deferring: MessageStore | None = None
 
     # ----- Twisted callbacks
     def connectionMade(self) -> None:
@@ -83,7 +90,7 @@ class FixProtocol(Protocol):
         finally:
             if outer is None:
                 self._batch = None
-                if batch:
+                if self._commit_store() and batch:
                     self._write_now(batch[0] if len(batch) == 1 else b"".join(batch))
 
     def _frames_received(self, frames: list[Frame]) -> None:
@@ -103,6 +110,9 @@ class FixProtocol(Protocol):
                     self.drop(f"{host.session_id} is already logged on from another connection")
                     return
                 self.host = host
+            if self._deferring is None and self._batch is not None:
+                store = self._deferring = host.session.store
+                store.defer_writes()
             try:
                 actions = host.session.on_frame(frame, now())
             except Exception:
@@ -155,7 +165,7 @@ class FixProtocol(Protocol):
         """In the middle of a long read: hand what is collected to the kernel now, so that the
         peer works on it while we process the rest (instead of both sides taking turns)."""
         batch = self._batch
-        if not batch or self._closing:
+        if not batch or self._closing or not self._commit_store():
             return
         data = batch[0] if len(batch) == 1 else b"".join(batch)
         batch.clear()
@@ -164,6 +174,29 @@ class FixProtocol(Protocol):
             do_write = getattr(self.transport, "doWrite", None)  # a socket transport's flush
             if do_write is not None:
                 do_write()  # an error leaves the writer registered: the reactor sees it next
+
+    def _write_store(self) -> bool:
+        """Close the store's deferred-write window; False (logged) when it could not persist."""
+        store = self._deferring
+        if store is None:
+            return True
+        self._deferring = None
+        try:
+            store.write_deferred()
+        except Exception:
+            twisted_log.err(None, "fixgate: the message store could not persist; output withheld")
+            return False
+        return True
+
+    def _commit_store(self) -> bool:
+        """:meth:`_write_store`, aborting the connection when the store failed."""
+        if self._write_store():
+            return True
+        batch = self._batch
+        if batch:
+            batch.clear()
+        self.drop("message store failure", abort=True)
+        return False
 
     def write(self, data: bytes) -> None:
         batch = self._batch
@@ -189,8 +222,9 @@ class FixProtocol(Protocol):
         if not abort:
             self.transport.unregisterProducer()  # TLS does not close while a producer is registered
         batch = self._batch
+        stored = self._write_store()
         if batch:  # what the session sent before deciding to disconnect (a Logout) goes first
-            if not abort:
+            if not abort and stored:
                 self.transport.write(b"".join(batch))
             batch.clear()
         if self.host is not None:

@@ -250,3 +250,59 @@ def test_the_factory_passes_its_settings(tmp_path: Path) -> None:
     assert isinstance(store, FileStore)
     store.save_and_incr(1, fix(1))
     assert (tmp_path / "nested" / "dir" / "FIX.4.4-BROKER-CLIENT.body").exists()
+
+
+def test_a_deferred_window_is_one_body_write_and_one_seqnums_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(tmp_path, sync=False)
+    body = tmp_path / "FIX.4.4-BROKER-CLIENT.body"
+    seqnums = tmp_path / "FIX.4.4-BROKER-CLIENT.seqnums"
+    body_before, seqnums_before = body.read_bytes(), seqnums.read_bytes()
+    calls: list[str] = []
+    real_write, real_pwrite = os.write, os.pwrite
+    monkeypatch.setattr(os, "write", lambda fd, data: calls.append("write") or real_write(fd, data))
+    monkeypatch.setattr(os, "pwrite", lambda fd, data, at: calls.append("pwrite") or real_pwrite(fd, data, at))
+    store.defer_writes()
+    for seq in range(1, 6):
+        store.save_and_incr(seq, fix(seq))
+        store.incr_next_target_seq_num()
+    # nothing reached the files yet
+    assert calls == []
+    assert (body.read_bytes(), seqnums.read_bytes()) == (body_before, seqnums_before)
+    store.write_deferred()
+    assert calls == ["write", "pwrite"]
+    again = open_store(tmp_path, sync=False)
+    assert (again.next_sender_seq_num(), again.next_target_seq_num()) == (6, 6)
+    assert again.get_range(1, 5) == [(s, fix(s)) for s in range(1, 6)]
+
+
+def test_a_failed_deferred_write_raises_and_forgets_what_did_not_reach_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(tmp_path, sync=False)
+    store.save_and_incr(1, fix(1))
+    store.defer_writes()
+    store.save_and_incr(2, fix(2))
+
+    def failing_write(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", failing_write)
+    with pytest.raises(MessageStoreError, match="No space left"):
+        store.write_deferred()
+    monkeypatch.undo()
+    assert store.get_range(1, 5) == [(1, fix(1))]
+    store.save_and_incr(2, fix(2, 30))  # the store goes on writing through
+    assert open_store(tmp_path, sync=False).get_range(1, 5) == [(1, fix(1)), (2, fix(2, 30))]
+
+
+def test_automatic_compaction_inside_a_window(tmp_path: Path) -> None:
+    store = open_store(tmp_path, sync=False, max_body_bytes=2000, keep_messages=5)
+    store.defer_writes()
+    for seq in range(1, 60):
+        store.save_and_incr(seq, fix(seq))
+    store.write_deferred()
+    assert store.body_size < 4000
+    assert store.get_range(1, 100) == [(s, fix(s)) for s in range(55, 60)]
+    assert open_store(tmp_path, sync=False).get_range(1, 100) == [(s, fix(s)) for s in range(55, 60)]

@@ -224,3 +224,81 @@ def test_two_sessions_in_one_backend_are_isolated(backend: StoreBackend, other: 
     ours.refresh()
     assert ours.get_range(1, 10) == [(1, fix(1, "ours"))]
     assert ours.next_sender_seq_num() == 2
+
+
+# ----------------------------------------------------------------- deferred writes (group commit)
+
+
+def test_a_deferred_window_reads_its_own_writes(backend: StoreBackend) -> None:
+    store = backend.open(SESSION, T0)
+    store.save_and_incr(1, fix(1))
+    store.defer_writes()
+    store.save_and_incr(2, fix(2))
+    store.save(1, fix(1, "resent"))
+    store.incr_next_target_seq_num()
+    store.set_next_target_seq_num(9)
+    assert store.next_sender_seq_num() == 3
+    assert store.next_target_seq_num() == 9
+    assert store.get_range(1, 10) == [(1, fix(1, "resent")), (2, fix(2))]
+    store.save_and_incr(3, fix(3))  # the window is still open after a read
+    assert store.get_range(3, 3) == [(3, fix(3))]
+    store.write_deferred()
+    assert store.next_sender_seq_num() == 4
+    assert store.get_range(1, 10) == [(1, fix(1, "resent")), (2, fix(2)), (3, fix(3))]
+
+
+def test_what_a_window_wrote_survives_a_new_instance(backend: StoreBackend) -> None:
+    if not backend.persistent:
+        pytest.skip(f"{backend.name} keeps nothing across instances")
+    store = backend.open(SESSION, T0)
+    for window in range(3):
+        store.defer_writes()
+        for k in range(1, 5):
+            seq = window * 4 + k
+            store.save_and_incr(seq, fix(seq))
+            store.incr_next_target_seq_num()
+        store.write_deferred()
+    again = backend.open(SESSION, T1)
+    assert again.next_sender_seq_num() == 13
+    assert again.next_target_seq_num() == 13
+    assert again.get_range(1, 100) == [(s, fix(s)) for s in range(1, 13)]
+
+
+def test_close_writes_an_open_window(backend: StoreBackend) -> None:
+    if not backend.persistent:
+        pytest.skip(f"{backend.name} keeps nothing across instances")
+    store = backend.open(SESSION, T0)
+    store.defer_writes()
+    store.save_and_incr(1, fix(1))
+    store.set_next_target_seq_num(4)
+    store.close()
+    again = backend.open(SESSION, T1)
+    assert (again.next_sender_seq_num(), again.next_target_seq_num()) == (2, 4)
+    assert again.get_range(1, 1) == [(1, fix(1))]
+
+
+def test_a_reset_inside_a_window_forgets_everything(backend: StoreBackend) -> None:
+    store = backend.open(SESSION, T0)
+    store.save_and_incr(1, fix(1))
+    store.defer_writes()
+    store.save_and_incr(2, fix(2))
+    store.reset(T1)
+    store.save_and_incr(1, fix(1, "new period"))
+    store.write_deferred()
+    assert store.get_range(1, 10) == [(1, fix(1, "new period"))]
+    assert (store.next_sender_seq_num(), store.next_target_seq_num()) == (2, 1)
+    if backend.persistent:
+        again = backend.open(SESSION, T0)
+        assert again.get_range(1, 10) == [(1, fix(1, "new period"))]
+        assert (again.next_sender_seq_num(), again.next_target_seq_num()) == (2, 1)
+        assert again.creation_time() == T1
+
+
+def test_write_deferred_without_a_window_changes_nothing(backend: StoreBackend) -> None:
+    store = backend.open(SESSION, T0)
+    store.save_and_incr(1, fix(1))
+    store.write_deferred()
+    store.defer_writes()
+    store.write_deferred()  # an empty window
+    assert store.next_sender_seq_num() == 2
+    assert store.get_range(1, 1) == [(1, fix(1))]
