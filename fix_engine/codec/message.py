@@ -269,6 +269,14 @@ class FixMessage:
         self._indexed_len = len(fields)
         return index
 
+    def field_index(self) -> dict[int, FieldValue]:
+        """``tag -> first value`` for every tag of the message (read-only; built once, rebuilt
+        when ``fields`` changes length).  For reading many tags at once, e.g. a header."""
+        index = self._index
+        if index is None or self._indexed_len != len(self.fields):
+            index = self._build_index()
+        return index
+
     def __contains__(self, tag: object) -> bool:
         index = self._index
         if index is None or self._indexed_len != len(self.fields):

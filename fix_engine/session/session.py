@@ -64,7 +64,7 @@ from ..application import (
 )
 from ..codec import tags
 from ..codec.encoding import encode
-from ..codec.errors import ParseError
+from ..codec.errors import FieldValueError, ParseError
 from ..codec.framing import Frame
 from ..codec.message import FixMessage
 from ..codec.tags import ADMIN_MSG_TYPES, MsgTypes
@@ -95,6 +95,13 @@ TEST_REQ_ID = "TEST"
 
 #: MsgTypes :meth:`Session._sequenced` hands to their own handlers (the others go by
 #: ``_in_sequence`` then ``_deliver``).
+#: header tags the fast path reads at once (MsgType, MsgSeqNum, BeginString, SenderCompID,
+#: TargetCompID, SendingTime, PossDupFlag)
+_FAST_PATH_TAGS = (
+    tags.MsgType, tags.MsgSeqNum, tags.BeginString, tags.SenderCompID, tags.TargetCompID,
+    tags.SendingTime, tags.PossDupFlag,
+)
+
 _OWN_SEQUENCE_RULES = frozenset(
     {MsgTypes.Logon, MsgTypes.Logout, MsgTypes.ResendRequest, MsgTypes.SequenceReset}
 )
@@ -148,6 +155,8 @@ class Session:
         self._any_target = self.session_id.target_comp_id == "*"
         #: MsgTypes the dictionary knows (memoised answers of ``is_known_msg_type``)
         self._known_msg_types: set[bytes] = set()
+        #: application MsgTypes that passed every check once: eligible for the fast path
+        self._known_app_msg_types: set[bytes] = set()
         self._heartbeat = HeartbeatMonitor(settings.heart_bt_int, settings.test_request_delay_multiplier)
         self._outbound = Outbound(
             settings, store, application, self._heartbeat, data_length_tags=self._data_length_tags, log=log
@@ -243,8 +252,56 @@ class Session:
         except ParseError as exc:
             self._garbled(f"Garbled message ignored ({exc})", now, out)
             return out
-        self._receive(message, now, out)
+        if self.state is not SessionState.ACTIVE or not self._fast_inbound(message, now, out):
+            self._receive(message, now, out)
         return out
+
+    def _fast_inbound(self, message: FixMessage, now: float, out: list[Action]) -> bool:
+        """The usual message of a logged-on session, checked in one go: an application message
+        of a known type, the expected MsgSeqNum, no PossDupFlag, our BeginString and CompIDs, a
+        SendingTime within MaxLatency, valid for the dictionary, nothing queued or being
+        resent.  Delivered exactly as :meth:`_receive` would; False (nothing done) for anything
+        else, which then takes the general path."""
+        msg_type_raw, seq_raw, begin, sender, target, sending_time, poss_dup = map(
+            message.field_index().get, _FAST_PATH_TAGS
+        )
+        if (
+            msg_type_raw not in self._known_app_msg_types
+            or begin != self._begin_raw
+            or poss_dup is not None
+            or not sender
+            or not sending_time
+            or self._queue
+            or self._resend_range is not None
+        ):
+            return False
+        store = self.store
+        seq = store.next_target_seq_num()
+        if seq_raw != b"%d" % seq:
+            return False
+        settings = self.settings
+        if settings.check_comp_id and (
+            target != self._sender_raw or not (self._any_target or sender == self._target_raw)
+        ):
+            return False
+        if settings.check_latency:
+            try:
+                if abs(now - checks.utc_timestamp_epoch(tags.SendingTime, sending_time)) > settings.max_latency:
+                    return False
+            except FieldValueError:
+                return False
+        if not target:
+            return False
+        validator = self._validator
+        if validator is not None and validator(message):
+            return False
+        self._heartbeat.received(now)
+        self._deliver(message, msg_type_text(msg_type_raw), seq, now, out)
+        if (self._queue or self._resend_range is not None) and self.state.logged_on:
+            self._drain_queue(now, out)
+            if self.state.logged_on:
+                self._follow_up_resend(now, out)
+        return True
 
     def on_message(self, message: FixMessage, now: float) -> list[Action]:
         """An already parsed message (flat, as ``FixMessage.parse`` returns it)."""
@@ -585,6 +642,12 @@ class Session:
                 else:
                     self._reject(message, problem, tags.SendingTime, now, out)
                 return
+        if (
+            msg_type_raw not in self._known_app_msg_types
+            and msg_type not in ADMIN_MSG_TYPES
+            and len(self._known_app_msg_types) < 4096
+        ):
+            self._known_app_msg_types.add(msg_type_raw)
         self._sequenced(message, msg_type, seq, now, out)
 
     def _validation_problem(self, message: FixMessage, msg_type: str) -> Violation | None:
