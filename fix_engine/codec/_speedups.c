@@ -13,6 +13,10 @@
  *   encode_cached(fields, begin_string, plans, header_tags, keep_body_order) -> bytes, or None
  *   fast_valid(fields, info, required, checks) -> True when the validator would find nothing,
  *                                                  None when the Python validator must decide
+ *   new_fields(msg_type, fields) -> [(35, msg_type bytes), (tag, bytes), ...] for FixMessage.new
+ *                                   when every value is bytes or str, else None
+ *   has_any_tag(fields, tags) -> whether a (tag, value) pair of the list has its tag in the
+ *                                frozenset, None for an unusual list
  *
  * Bounds: every index is checked against the buffer length before it is read.
  */
@@ -923,6 +927,89 @@ fast_valid(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_TRUE;
 }
 
+/* ------------------------------------------------------------------ FixMessage.new / fill_header */
+
+static PyObject *
+new_fields(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyUnicode_CheckExact(args[0]) || !PyTuple_CheckExact(args[1]))
+        Py_RETURN_NONE;
+    PyObject *fields = args[1];
+    Py_ssize_t n = PyTuple_GET_SIZE(fields);
+    for (Py_ssize_t i = 0; i < n; i++) { /* only the common case: (tag, bytes | str) pairs */
+        PyObject *field = PyTuple_GET_ITEM(fields, i);
+        if (!PyTuple_CheckExact(field) || PyTuple_GET_SIZE(field) != 2)
+            Py_RETURN_NONE;
+        PyObject *value = PyTuple_GET_ITEM(field, 1);
+        if (!PyBytes_CheckExact(value) && !PyUnicode_CheckExact(value))
+            Py_RETURN_NONE;
+    }
+    PyObject *out = PyList_New(n + 1); /* items start NULL: Py_DECREF(out) is safe half-filled */
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) { /* the values first, as the Python twin does */
+        PyObject *field = PyTuple_GET_ITEM(fields, i);
+        PyObject *value = PyTuple_GET_ITEM(field, 1);
+        if (PyBytes_CheckExact(value)) {
+            Py_INCREF(field); /* (tag, bytes): the caller's tuple as it is */
+            PyList_SET_ITEM(out, i + 1, field);
+            continue;
+        }
+        PyObject *encoded = PyUnicode_AsUTF8String(value);
+        if (encoded == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyObject *pair = PyTuple_Pack(2, PyTuple_GET_ITEM(field, 0), encoded);
+        Py_DECREF(encoded);
+        if (pair == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i + 1, pair);
+    }
+    PyObject *msg_type = PyUnicode_AsASCIIString(args[0]);
+    if (msg_type == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyObject *tag35 = tag_object(35);
+    if (tag35 == NULL) {
+        Py_DECREF(msg_type);
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyObject *first = PyTuple_Pack(2, tag35, msg_type);
+    Py_DECREF(tag35);
+    Py_DECREF(msg_type);
+    if (first == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    PyList_SET_ITEM(out, 0, first);
+    return out;
+}
+
+static PyObject *
+has_any_tag(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !PyFrozenSet_CheckExact(args[1]))
+        Py_RETURN_NONE;
+    PyObject *fields = args[0], *tags = args[1];
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fields); i++) {
+        PyObject *field = PyList_GET_ITEM(fields, i);
+        if (!PyTuple_CheckExact(field) || PyTuple_GET_SIZE(field) < 1
+            || !PyLong_CheckExact(PyTuple_GET_ITEM(field, 0)))
+            Py_RETURN_NONE;
+        int found = PySet_Contains(tags, PyTuple_GET_ITEM(field, 0));
+        if (found < 0)
+            return NULL;
+        if (found)
+            Py_RETURN_TRUE;
+    }
+    Py_RETURN_FALSE;
+}
+
 /* ------------------------------------------------------------------ configure */
 
 static void
@@ -991,6 +1078,10 @@ static PyMethodDef methods[] = {
      "encode_cached(fields, begin_string, plans, header_tags, keep_body_order) -> bytes, or None"},
     {"fast_valid", (PyCFunction)(void (*)(void))fast_valid, METH_FASTCALL,
      "fast_valid(fields, info, required) -> True if valid for sure, None if Python must decide"},
+    {"new_fields", (PyCFunction)(void (*)(void))new_fields, METH_FASTCALL,
+     "new_fields(msg_type, fields) -> the field list of FixMessage.new, or None for unusual values"},
+    {"has_any_tag", (PyCFunction)(void (*)(void))has_any_tag, METH_FASTCALL,
+     "has_any_tag(fields, tags) -> whether a field's tag is in the frozenset, or None"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
      "configure(**fallbacks): register the pure-Python twins and constants"},
     {NULL, NULL, 0, NULL},

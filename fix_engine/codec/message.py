@@ -25,7 +25,7 @@ from operator import itemgetter
 from typing import Any, Union
 
 from .errors import FieldNotFound, FieldValueError
-from .parsing import split_fields
+from .parsing import speedups, split_fields
 from .tags import DATA_LENGTH_TAGS, HEADER_TAGS, TRAILER_TAGS
 
 FieldValue = Union[bytes, "RepeatingGroup"]
@@ -233,6 +233,14 @@ class FixMessage:
 
         Values are converted with :func:`to_fix_bytes`; ``bytes`` values are taken as they are.
         """
+        if _new_fields is not None:
+            fast = _new_fields(msg_type, fields)
+            if fast is not None:
+                msg = _new_message(cls)
+                msg.fields = fast
+                msg._index = None
+                msg._indexed_len = -1
+                return msg
         convert = _CONVERTERS.get
         converted: list[Field] = [
             (tag, value.encode()) if type(value) is str
@@ -522,6 +530,8 @@ class FixMessage:
 
 
 _new_message = object.__new__
+#: the C twin of the body of ``FixMessage.new`` for bytes/str values (None without the accelerator)
+_new_fields = speedups.new_fields if speedups is not None else None
 _first = itemgetter(0)
 
 

@@ -18,6 +18,7 @@ from ..codec import tags
 from ..codec.encoding import encode
 from ..codec.errors import ParseError
 from ..codec.message import FixMessage, format_epoch_timestamp
+from ..codec.parsing import speedups
 from ..codec.tags import ADMIN_MSG_TYPES, MsgTypes
 from . import admin
 from .actions import Action, Event, Send
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from ..store.base import MessageStore
 
 _first = itemgetter(0)
+#: C twin of ``not tags.isdisjoint(map(_first, fields))`` (None without the accelerator)
+_has_any_tag = speedups.has_any_tag if speedups is not None else None
 _MSG_TYPE_TEXT: dict[bytes, str] = {}
 
 
@@ -100,7 +103,10 @@ class Outbound:
 
     def fill_header(self, message: FixMessage, seq: int, now: float) -> None:
         fields = message.fields
-        if self.header_tags.isdisjoint(map(_first, fields)):
+        present = _has_any_tag(fields, self.header_tags) if _has_any_tag is not None else None
+        if present is None:
+            present = not self.header_tags.isdisjoint(map(_first, fields))
+        if not present:
             # what the ``set`` calls below do when none of the tags is present: append them
             fields += self.header
             fields.append((tags.MsgSeqNum, b"%d" % seq))

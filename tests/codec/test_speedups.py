@@ -438,3 +438,68 @@ def test_validator_fast_path_is_taken_for_a_valid_message(fix44: Any) -> None:
     compiled = validator._compile(b"D")
     assert C.fast_valid(msg.fields, compiled.info, compiled.required) is True
     assert validator.validate(msg) == []
+
+
+# --------------------------------------------------------------------------- new_fields, has_any_tag
+
+field_values = st.one_of(
+    st.binary(max_size=8),
+    st.text(max_size=8),  # includes non-ASCII (UTF-8) and surrogates (an encoding error)
+    st.integers(-5, 5),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    st.booleans(),
+    st.none(),
+)
+
+
+def py_new(msg_type: Any, fields: tuple[Any, ...]) -> list[Any]:
+    original = message_module._new_fields
+    message_module._new_fields = None
+    try:
+        return FixMessage.new(msg_type, *fields).fields
+    finally:
+        message_module._new_fields = original
+
+
+import fix_engine.codec.message as message_module  # noqa: E402
+from fix_engine.session import outbound  # noqa: E402
+
+
+@many
+@given(
+    st.one_of(st.sampled_from(["D", "8", "AE"]), st.text(max_size=3)),
+    st.lists(st.tuples(st.integers(1, 10_000), field_values), max_size=6),
+)
+def test_new_fields_c_equals_python(msg_type: str, fields: list[tuple[int, Any]]) -> None:
+    c = outcome(lambda: FixMessage.new(msg_type, *fields).fields)
+    py = outcome(py_new, msg_type, tuple(fields))
+    assert c == py
+    if c[0] == "ok":
+        assert all(type(v) is bytes for _, v in c[1])
+
+
+def test_new_fields_leaves_unusual_input_to_python() -> None:
+    assert C.new_fields("D", ((11, 5),)) is None  # an int value: Python converts it
+    assert C.new_fields("D", ((11,),)) is None  # not a pair: Python raises its own error
+    assert C.new_fields(b"D", ()) is None
+    assert C.new_fields("D", [(11, b"x")]) is None  # a list, not the varargs tuple
+    assert C.new_fields("D", ((11, "é"),)) == [(35, b"D"), (11, "é".encode())]
+    with pytest.raises(UnicodeEncodeError):
+        C.new_fields("é", ())
+
+
+@many
+@given(
+    st.lists(st.tuples(st.integers(1, 200), st.binary(max_size=2)), max_size=10),
+    st.frozensets(st.integers(1, 200), max_size=5),
+)
+def test_has_any_tag_c_equals_python(fields: list[tuple[int, bytes]], tags: frozenset[int]) -> None:
+    assert C.has_any_tag(fields, tags) is (not tags.isdisjoint(t for t, _ in fields))
+
+
+def test_has_any_tag_leaves_unusual_input_to_python() -> None:
+    assert C.has_any_tag([(1, b"")], {1}) is None  # a set, not a frozenset
+    assert C.has_any_tag(((1, b""),), frozenset({1})) is None  # a tuple, not a list
+    assert C.has_any_tag([[1, b""]], frozenset({1})) is None
+    assert C.has_any_tag([(True, b"")], frozenset({1})) is None  # bool is not exactly int
+    assert outbound._has_any_tag is C.has_any_tag
