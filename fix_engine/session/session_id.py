@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,28 @@ class SessionID:
     sender_location_id: str = ""
     target_sub_id: str = ""
     target_location_id: str = ""
+    #: the hash of the identity, computed once (SessionIDs are dictionary keys on every send)
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "_hash",
+            hash((
+                self.begin_string, self.sender_comp_id, self.target_comp_id, self.session_qualifier,
+                self.sender_sub_id, self.sender_location_id, self.target_sub_id, self.target_location_id,
+            )),
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[SessionID], tuple[str, ...]]:
+        # rebuilt from the identity (the hash of a str differs between processes)
+        return SessionID, (
+            self.begin_string, self.sender_comp_id, self.target_comp_id, self.session_qualifier,
+            self.sender_sub_id, self.sender_location_id, self.target_sub_id, self.target_location_id,
+        )
 
     def __str__(self) -> str:
         sender = self.sender_comp_id
