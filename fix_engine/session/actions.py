@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from ..codec.message import FixMessage
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Send:
-    """Write ``data`` to the connection; the message is already stored (when it has to be)."""
+    """Write ``data`` to the connection; the message is already stored (when it has to be).
+
+    Not frozen (one per outgoing message: a frozen dataclass costs twice as much to create);
+    treat it as read-only.
+    """
 
     data: bytes
     message: FixMessage
