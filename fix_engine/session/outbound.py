@@ -140,7 +140,7 @@ class Outbound:
         if msg_type in ADMIN_MSG_TYPES:
             self.application.to_admin(message, self.session_id)
         else:
-            if not state.logged_on and self.next_logon_resets():
+            if state is not SessionState.ACTIVE and not state.logged_on and self.next_logon_resets():
                 out.append(Event("Not logged on and the next logon resets: application message not sent"))
                 return False
             try:
@@ -154,7 +154,9 @@ class Outbound:
                 self.store.save_and_incr(number, raw)
             else:
                 self.store.set_next_sender_seq_num(number + 1)
-        if not state.connected or not (state.logged_on or msg_type in SENT_BEFORE_LOGON):
+        if state is not SessionState.ACTIVE and (
+            not state.connected or not (state.logged_on or msg_type in SENT_BEFORE_LOGON)
+        ):
             return False
         self.emit(raw, message, now, out)
         return True

@@ -90,36 +90,31 @@ class QueuedMessage:
     consume_only: bool = False
 
 
-class InboundQueue:
-    """Too-high messages by MsgSeqNum, released in order as the expected number reaches them."""
+class InboundQueue(dict[int, QueuedMessage]):
+    """Too-high messages by MsgSeqNum, released in order as the expected number reaches them.
 
-    __slots__ = ("_messages",)
+    A ``dict`` by sequence number, so that ``if queue:`` on every incoming message is a C-level
+    check; use the methods below to change it.
+    """
 
-    def __init__(self) -> None:
-        self._messages: dict[int, QueuedMessage] = {}
+    __slots__ = ()
 
     def put(self, seq: int, message: FixMessage, *, consume_only: bool = False) -> None:
         """Queue ``message``; a later copy of the same number replaces an earlier one."""
-        self._messages[seq] = QueuedMessage(message, consume_only)
+        self[seq] = QueuedMessage(message, consume_only)
 
-    def pop(self, seq: int) -> QueuedMessage | None:
+    def pop(self, seq: int, default: QueuedMessage | None = None) -> QueuedMessage | None:  # type: ignore[override]
         """Take the message numbered ``seq`` out of the queue, if there."""
-        return self._messages.pop(seq, None)
+        return super().pop(seq, default)
 
     def discard_below(self, seq: int) -> None:
         """Drop messages numbered below ``seq`` (already received by resend or skipped by reset)."""
-        for stale in [s for s in self._messages if s < seq]:
-            del self._messages[stale]
+        for stale in [s for s in self if s < seq]:
+            del self[stale]
 
     def lowest(self) -> int | None:
         """The lowest queued number, or None when empty."""
-        return min(self._messages) if self._messages else None
-
-    def clear(self) -> None:
-        self._messages.clear()
-
-    def __len__(self) -> int:
-        return len(self._messages)
+        return min(self) if self else None
 
 
 # --------------------------------------------------------------------------- serving resends
