@@ -267,6 +267,10 @@ class FileStore(MessageStore):
             raise MessageStoreError(f"file store {self.body_path}: {exc}") from exc
 
     def incr_next_target_seq_num(self) -> None:
+        if self._deferred is not None:  # every incoming message: keep it short
+            self._next_target += 1
+            self._seqnums_dirty = True
+            return
         self.set_next_target_seq_num(self._next_target + 1)
 
     def save(self, seq_num: int, raw: bytes) -> None:

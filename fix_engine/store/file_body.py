@@ -17,6 +17,9 @@ FLAG_MESSAGE = b"M"
 FLAG_INCR = b"I"
 
 
+_crc32 = zlib.crc32
+
+
 def _record_crc(seq: int, length: int, flag: bytes, raw: bytes) -> int:
     return zlib.crc32(raw, zlib.crc32(b"%d %d %s" % (seq, length, flag)))
 
@@ -24,7 +27,7 @@ def _record_crc(seq: int, length: int, flag: bytes, raw: bytes) -> int:
 def encode_record(seq: int, raw: bytes, flag: bytes = FLAG_MESSAGE) -> bytes:
     """One body record (exposed for tests that build or damage files by hand)."""
     length = len(raw)
-    crc = _record_crc(seq, length, flag, raw)
+    crc = _crc32(raw, _crc32(b"%d %d %s" % (seq, length, flag)))  # _record_crc, inlined
     return b"%d %d %08x %s\n" % (seq, length, crc, flag) + raw + b"\n"
 
 
