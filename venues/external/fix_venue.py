@@ -20,6 +20,17 @@ what we missed (those ExecutionReports come back with PossDupFlag=Y), and when t
 the exchange answers OrderMassStatusRequest (``DialectOrderMassStatus=Y``) an AF for all orders
 goes out on the next reactor turn.  The lifecycle rules make every missed fill, cancel, expiry or
 replace reach the listeners exactly once, whichever way it arrives.
+
+Restarts: the venue journals its child orders (:mod:`.journal`, records in :mod:`.records`).  A
+new child order is journaled before its NewOrderSingle goes out, a cancel or replace before its
+request, and what an exchange report changed (order state, ExecIDs acted on, fills) before the
+events reach the listeners.  A FixVenue built on an existing journal rebuilds its order table and
+the ExecIDs it acted on, continues its ClOrdID counter past the journaled ids, and after logon
+reconciles as after any reconnect: the exchange's resent reports and the OrderMassStatusRequest
+answers of a previous run's orders map back to the client's orders, and none is applied twice.
+:attr:`FixVenue.journaled_fills` lists the fills of earlier runs for the gateway's recovery
+(booking is idempotent on ExecID, so it can book those it lacks).  Without a journal argument the
+venue journals in memory (nothing survives the process).
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ from venues.base import (
     CancelRejectReason,
     CancelRejectResponseTo,
     CancelRequest,
+    Fill,
     MassCancelled,
     MassCancelRequest,
     OrderRequest,
@@ -54,8 +66,10 @@ from venues.base import (
 from .dialect import Dialect
 from .events import ExternalEvent
 from .ids import ClOrdIdGenerator, prefix_from_time
+from .journal import ChildOrderJournal, MemoryChildOrderJournal
 from .lifecycle import OrderLifecycle
-from .orders import ChangeKind, ChildOrder, OrderTable, PendingChange
+from .orders import ChangeKind, ChildOrder, PendingChange
+from .records import RebuiltState, change_record, new_record, order_key, order_snapshot, rebuild, step_record
 from .translate import (
     FixVersion,
     new_order_single,
@@ -85,7 +99,9 @@ class FixVenue(Venue):
 
     ``name`` defaults to the session's ``VenueName`` key, else its TargetCompID.  ``clock`` stamps
     TransactTime and event times and schedules reconciliation (the reactor by default);
-    ``cl_ord_id_prefix`` defaults to the start time in base 36.
+    ``cl_ord_id_prefix`` defaults to the start time in base 36.  ``journal`` is the child-order
+    journal the venue rebuilds from and appends to (:mod:`.journal`; default: in memory).  The
+    venue does not close it: whoever opened it does, after the session stopped.
     """
 
     def __init__(
@@ -97,6 +113,7 @@ class FixVenue(Venue):
         dialect: Dialect | None = None,
         clock: IReactorTime | None = None,
         cl_ord_id_prefix: str | None = None,
+        journal: ChildOrderJournal | None = None,
     ) -> None:
         if clock is None:
             from twisted.internet import reactor
@@ -110,8 +127,16 @@ class FixVenue(Venue):
         self.dialect = dialect if dialect is not None else Dialect.from_settings(settings.extra)
         self.version = FixVersion.of_session(self.session_id.begin_string, settings.default_appl_ver_name)
         self._ids = ClOrdIdGenerator(cl_ord_id_prefix or prefix_from_time(self._clock.seconds()))
-        self.orders = OrderTable()
-        self._lifecycle = OrderLifecycle(self.orders)
+        self.journal: ChildOrderJournal = journal if journal is not None else MemoryChildOrderJournal()
+        state = self._load()
+        self._ids.advance_past(state.issued_ids)
+        self._earlier_requests = set(state.mass_status_requests)
+        #: Fills the journal held when the venue was built (earlier runs), for the gateway's recovery
+        self.journaled_fills: list[Fill] = state.fills
+        if state.records:
+            open_count = len(self._snapshots)
+            twisted_log.msg(f"fixgate: venue {self._name}: child-order journal replayed ({state.records} records, "
+                            f"{open_count} open order(s), {len(state.seen_exec_ids)} ExecIDs)")
         self._listeners: list[VenueListener] = []
         self._connection_listeners: list[ConnectionListener] = []
         self._custom_listeners: list[CustomFieldsListener] = []
@@ -152,7 +177,12 @@ class FixVenue(Venue):
             self._emit(self._refused(request, RejectReason.DUPLICATE_ORDER, f"duplicate ClOrdID {request.cl_ord_id}", now))
             return
         cl_ord_id = self._ids.next()
-        self.orders.add(ChildOrder(request, cl_ord_id, request.cl_ord_id))
+        child = ChildOrder(request, cl_ord_id, request.cl_ord_id)
+        if not self._journal(new_record(child), now):
+            self._emit(self._refused(request, RejectReason.EXCHANGE_CLOSED, self._journal_failed_text(), now))
+            return
+        self.orders.add(child)
+        self._snapshots[cl_ord_id] = order_snapshot(child, self.orders)
         self._send(new_order_single(request, cl_ord_id, self._transact_time(), self.version, self.dialect), cl_ord_id)
 
     def cancel(self, request: CancelRequest) -> None:
@@ -162,7 +192,9 @@ class FixVenue(Venue):
             self._emit(self._cancel_refused(request, order, CancelRejectResponseTo.CANCEL, *refusal))
             return
         assert order is not None
-        self._send_cancel(order, request.cl_ord_id, request.orig_cl_ord_id or order.client_cl_ord_id)
+        if not self._send_cancel(order, request.cl_ord_id, request.orig_cl_ord_id or order.client_cl_ord_id):
+            self._emit(self._cancel_refused(request, order, CancelRejectResponseTo.CANCEL,
+                                            CancelRejectReason.EXCHANGE_CLOSED, self._journal_failed_text()))
 
     def replace(self, request: ReplaceRequest) -> None:
         order = self._order_for(request.owner, request.orig_cl_ord_id, request.order_id)
@@ -174,10 +206,16 @@ class FixVenue(Venue):
             return
         assert order is not None
         cl_ord_id = self._ids.next()
-        self.orders.pending[cl_ord_id] = PendingChange(
+        change = PendingChange(
             ChangeKind.REPLACE, cl_ord_id, request.cl_ord_id, request.orig_cl_ord_id or order.client_cl_ord_id,
             order, request.qty, request.price, request.stop_px,
         )
+        if not self._journal(change_record(change), self._now_ns()):
+            self._emit(self._cancel_refused(request, order, CancelRejectResponseTo.REPLACE,
+                                            CancelRejectReason.EXCHANGE_CLOSED, self._journal_failed_text()))
+            return
+        self.orders.pending[cl_ord_id] = change
+        self._remember(order)
         message = order_cancel_replace_request(
             request, cl_ord_id, order.cl_ord_id, order.order_id, order.ord_type, order.tif,
             self._transact_time(), self.version, self.dialect, account=order.account,
@@ -201,13 +239,13 @@ class FixVenue(Venue):
         ]
         native = self.version.has_mass_messages and self.dialect.order_mass_cancel
         if request.owner is not None or request.account is not None or not native:
-            for order in targets:
-                self._send_cancel(order, order.client_cl_ord_id, "", request.reason)
-            self._emit(MassCancelled(now, request.requester, request.cl_ord_id, request.symbol, len(targets), request.reason))
+            sent = sum(1 for order in targets if self._send_cancel(order, order.client_cl_ord_id, "", request.reason))
+            self._emit(MassCancelled(now, request.requester, request.cl_ord_id, request.symbol, sent, request.reason))
             return
         for order in targets:
             order.mass_cancel_requested = True
         cl_ord_id = self._ids.next()
+        self._journal(step_record("mc", [self._remember(o) for o in targets], cl=cl_ord_id), now)
         self._mass_cancels[cl_ord_id] = request
         self._send(order_mass_cancel_request(cl_ord_id, request.symbol, self._transact_time(), self.dialect), cl_ord_id)
 
@@ -222,6 +260,7 @@ class FixVenue(Venue):
         if not any(True for _ in self.orders.open_orders()):
             return False
         req_id = self._ids.next()
+        self._journal({"t": "ms", "cl": req_id}, self._now_ns())
         self.mass_status_requests.append(req_id)
         self._send(order_mass_status_request(req_id, dialect=self.dialect), req_id)
         return True
@@ -246,13 +285,16 @@ class FixVenue(Venue):
             if msg_type == "8":
                 report = parse_execution_report(message, self.version, self.dialect)
                 events = self._lifecycle.on_execution_report(report, now)
+                self._journal_step(events, now)
                 self._emit_all(events)
                 if report.custom:
                     for event in events:
                         for listener in list(self._custom_listeners):
                             listener(event, report.custom)
             elif msg_type == "9":
-                self._emit_all(self._lifecycle.on_cancel_reject(parse_cancel_reject(message, self.dialect), now))
+                events = self._lifecycle.on_cancel_reject(parse_cancel_reject(message, self.dialect), now)
+                self._journal_step(events, now)
+                self._emit_all(events)
             elif msg_type == "r":
                 self._on_mass_cancel_report(message, now)
             elif msg_type == "j":
@@ -287,10 +329,12 @@ class FixVenue(Venue):
             text = report.text or "mass cancel refused by the exchange"
             self._emit(MassCancelled(now, request.requester, request.cl_ord_id, request.symbol, 0, request.reason, text))
             return
-        if cl_ord_id in self.mass_status_requests:
+        if cl_ord_id in self.mass_status_requests or cl_ord_id in self._earlier_requests:
             twisted_log.msg(f"fixgate: {self.name} refused OrderMassStatusRequest; relying on resent reports")
             return
-        self._emit_all(self._lifecycle.on_business_reject(report, cl_ord_id, now))
+        events = self._lifecycle.on_business_reject(report, cl_ord_id, now)
+        self._journal_step(events, now)
+        self._emit_all(events)
 
     def _is_ours(self, cl_ord_id: str) -> bool:
         return bool(cl_ord_id) and (
@@ -298,22 +342,81 @@ class FixVenue(Venue):
             or cl_ord_id in self.orders.pending
             or cl_ord_id in self._mass_cancels
             or cl_ord_id in self.mass_status_requests
+            or cl_ord_id in self._earlier_requests
         )
 
     # ------------------------------------------------------------------ helpers
     def _send_cancel(
         self, order: ChildOrder, client_cl_ord_id: str, client_orig: str,
         reason: CancelReason = CancelReason.CLIENT_REQUEST,
-    ) -> None:
+    ) -> bool:
+        """Journal and send one OrderCancelRequest; False when the journal refused it (nothing sent)."""
         cl_ord_id = self._ids.next()
-        self.orders.pending[cl_ord_id] = PendingChange(
-            ChangeKind.CANCEL, cl_ord_id, client_cl_ord_id, client_orig, order, reason=reason
-        )
+        change = PendingChange(ChangeKind.CANCEL, cl_ord_id, client_cl_ord_id, client_orig, order, reason=reason)
+        if not self._journal(change_record(change), self._now_ns()):
+            return False
+        self.orders.pending[cl_ord_id] = change
+        self._remember(order)
         message = order_cancel_request(
             cl_ord_id, order.cl_ord_id, order.order_id, order.symbol, order.side, order.qty,
             self._transact_time(), self.dialect,
         )
         self._send(message, cl_ord_id)
+        return True
+
+    # ------------------------------------------------------------------ journal
+    def _load(self) -> RebuiltState:
+        """(Re)build the order table and the ExecIDs acted on from the journal."""
+        state = rebuild(self.journal.replay())
+        self.orders = state.table
+        self._lifecycle = OrderLifecycle(self.orders, state.seen_exec_ids)
+        #: the last journaled snapshot of each open order (a step that changes nothing writes nothing)
+        self._snapshots = {order_key(o): order_snapshot(o, self.orders) for o in self.orders.open_orders()}
+        return state
+
+    def _journal(self, record: dict[str, Any], now: int) -> bool:
+        """Append before acting; False (logged) when the journal failed: the caller must not act."""
+        try:
+            self.journal.append(record, now)
+        except Exception:
+            twisted_log.err(None, f"fixgate: venue {self.name}: child-order journal append failed ({record.get('t')})")
+            return False
+        return True
+
+    def _remember(self, order: ChildOrder) -> dict[str, Any]:
+        """The order's current snapshot, noted as journaled (done orders are forgotten)."""
+        snap = order_snapshot(order, self.orders)
+        if order.is_open:
+            self._snapshots[snap["of"]] = snap
+        else:
+            self._snapshots.pop(snap["of"], None)
+        return snap
+
+    def _journal_step(self, events: list[ExternalEvent], now: int) -> None:
+        """Journal what the lifecycle just changed, before its events reach anyone.
+
+        A failing journal raises: the session drops the connection without consuming the
+        report's sequence number and the listeners hear nothing of it.  The in-memory state goes
+        back to what the journal holds, so the report applies when the exchange resends it."""
+        touched, exec_ids = self._lifecycle.take_changes()
+        outcomes = self.orders.take_outcomes()
+        snapshots = []
+        for order in touched:
+            before = self._snapshots.get(order_key(order))
+            snap = self._remember(order)
+            if snap != before:
+                snapshots.append(snap)
+        fills = [e for e in events if isinstance(e, Fill)]
+        if snapshots or exec_ids or fills or outcomes:
+            try:
+                self.journal.append(step_record("upd", snapshots, exec_ids, fills, outcomes), now)
+            except Exception:
+                try:
+                    self._load()
+                except Exception:
+                    twisted_log.err(None, f"fixgate: venue {self.name}: child-order journal unreadable; "
+                                          "the venue's state is ahead of it until a restart")
+                raise
 
     def _send(self, message: FixMessage, cl_ord_id: str) -> None:
         self._registry.send_to_target(message, self.session_id)
@@ -357,6 +460,9 @@ class FixVenue(Venue):
     def _refused(self, request: OrderRequest, reason: RejectReason, text: str, now: int) -> Rejected:
         exec_id = f"{self._ids.next()}:rejected"
         return Rejected(now, request.symbol, request.owner, request.cl_ord_id, exec_id, request.side, reason, text)
+
+    def _journal_failed_text(self) -> str:
+        return f"venue {self.name}: child-order journal unavailable"
 
     def _not_connected_text(self) -> str:
         return f"venue {self.name} is not connected"

@@ -2,13 +2,16 @@
 
 The prefix makes ids unique across restarts (it defaults to the start time in base 36, see
 :func:`prefix_from_time`); the counter makes them deterministic within one run.  The mapping from
-these ids back to (owner, client ClOrdID) lives in memory only this round: after a process
-restart, ERs for orders of an earlier run cannot be mapped back (a persisted mapping is future work).
+these ids back to (owner, client ClOrdID) is journaled by the venue (:mod:`.journal`), and after a
+restart the generator continues past every id of the journal that has its prefix
+(:meth:`ClOrdIdGenerator.advance_past`), so a fixed prefix, or a restart within the same second,
+never reuses an id.
 """
 
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 
 _DIGITS = string.digits + string.ascii_uppercase
 
@@ -36,6 +39,15 @@ class ClOrdIdGenerator:
     def next(self) -> str:
         self._counter += 1
         return f"{self.prefix}-{self._counter}"
+
+    def advance_past(self, issued: Iterable[str]) -> None:
+        """Continue after the highest ``<prefix>-<n>`` among ``issued`` (ids of other prefixes are ignored)."""
+        head = self.prefix + "-"
+        for cl_ord_id in issued:
+            if cl_ord_id.startswith(head):
+                tail = cl_ord_id[len(head):]
+                if tail.isdigit() and int(tail) > self._counter:
+                    self._counter = int(tail)
 
     @property
     def issued(self) -> int:

@@ -21,6 +21,11 @@ in (live, resent after a reconnect with PossDupFlag=Y, or as OrderMassStatus ans
   cancelled by itself without saying why).
 * Trade busts and corrections yield :class:`~.events.TradeBust` / :class:`~.events.TradeCorrected`
   and reset CumQty/AvgPx to the report's.
+
+Persistence: the lifecycle stays pure, but it remembers what each call changed -- the orders it
+touched and the ExecIDs it acted on -- until :meth:`OrderLifecycle.take_changes`; the venue
+journals that before it passes the events on.  ``seen_exec_ids`` comes back from the journal
+after a restart (:func:`~.records.rebuild`).
 """
 
 from __future__ import annotations
@@ -67,9 +72,22 @@ _TERMINAL_STATUS = {"2", "3", "4", "8", "C"}
 class OrderLifecycle:
     """Applies exchange reports to an :class:`OrderTable` and says what the broker must hear."""
 
-    def __init__(self, table: OrderTable) -> None:
+    def __init__(self, table: OrderTable, seen_exec_ids: set[str] | None = None) -> None:
         self.table = table
-        self._seen_exec_ids: set[str] = set()  # memory only; grows with the session (see ids.py)
+        self._seen_exec_ids: set[str] = seen_exec_ids if seen_exec_ids is not None else set()
+        self._new_exec_ids: list[str] = []
+        self._touched: dict[int, ChildOrder] = {}
+
+    def take_changes(self) -> tuple[list[ChildOrder], list[str]]:
+        """The orders touched and the ExecIDs newly acted on since the last call."""
+        orders, exec_ids = list(self._touched.values()), self._new_exec_ids
+        self._touched, self._new_exec_ids = {}, []
+        return orders, exec_ids
+
+    @property
+    def seen_exec_ids(self) -> set[str]:
+        """Every ExecID acted on (read-only by convention: the venue journals additions)."""
+        return self._seen_exec_ids
 
     # ------------------------------------------------------------------ ExecutionReport
     def on_execution_report(self, r: ExecReport, now_ns: int) -> list[ExternalEvent]:
@@ -80,8 +98,10 @@ class OrderLifecycle:
         order = self.table.find(r.cl_ord_id, r.orig_cl_ord_id, r.order_id)
         if order is None:
             return []
+        self._touched[id(order)] = order
         if r.kind is not ExecKind.STATUS and r.exec_id:
             self._seen_exec_ids.add(r.exec_id)
+            self._new_exec_ids.append(r.exec_id)
         ts = r.transact_time_ns if r.transact_time_ns is not None else now_ns
         self.table.link_order_id(order, r.order_id)
         change = self.table.pending.get(r.cl_ord_id)
@@ -120,9 +140,10 @@ class OrderLifecycle:
     # ------------------------------------------------------------------ other reports
     def on_cancel_reject(self, r: CancelRejectReport, now_ns: int) -> list[ExternalEvent]:
         """OrderCancelReject (35=9) -> CancelRejected for the pending cancel/replace it answers."""
-        change = self.table.pending.pop(r.cl_ord_id, None)
+        change = self.table.close_change(r.cl_ord_id, "rejected")
         if change is None:
             return []
+        self._touched[id(change.order)] = change.order
         reason, exact = cancel_reject_reason(r.cxl_rej_reason)
         text = r.text if exact else annotate(r.text, 102, r.cxl_rej_reason)
         ts = r.transact_time_ns if r.transact_time_ns is not None else now_ns
@@ -132,8 +153,9 @@ class OrderLifecycle:
     def on_business_reject(self, r: BusinessRejectReport, cl_ord_id: str, now_ns: int) -> list[ExternalEvent]:
         """BusinessMessageReject / session Reject of our D, F or G (``cl_ord_id`` is the one we sent)."""
         text = annotate(r.text or "refused by the exchange", 380 if r.ref_msg_type else 373, r.reason)
-        change = self.table.pending.pop(cl_ord_id, None)
+        change = self.table.close_change(cl_ord_id, "rejected")
         if change is not None:
+            self._touched[id(change.order)] = change.order
             response_to = (
                 CancelRejectResponseTo.REPLACE if change.kind is ChangeKind.REPLACE else CancelRejectResponseTo.CANCEL
             )
@@ -141,6 +163,7 @@ class OrderLifecycle:
         order = self.table.by_cl_ord_id(cl_ord_id)
         if order is None or order.phase is not OrderPhase.PENDING_NEW:
             return []
+        self._touched[id(order)] = order
         order.phase = OrderPhase.DONE
         return [
             Rejected(now_ns, order.symbol, order.owner, order.client_cl_ord_id, f"{cl_ord_id}:rejected",
@@ -172,7 +195,7 @@ class OrderLifecycle:
 
     def _rejected(self, order: ChildOrder, r: ExecReport, change: PendingChange | None, ts: int) -> list[ExternalEvent]:
         if change is not None:  # some exchanges refuse a cancel/replace with an ER 150=8
-            del self.table.pending[change.cl_ord_id]
+            self.table.close_change(change.cl_ord_id, "rejected")
             response_to = (
                 CancelRejectResponseTo.REPLACE if change.kind is ChangeKind.REPLACE else CancelRejectResponseTo.CANCEL
             )
@@ -235,6 +258,8 @@ class OrderLifecycle:
             cl_ord_id, orig, reason = order.client_cl_ord_id, "", self._unsolicited_reason(order, r)
         cancelled_qty = max(order.qty - order.cum_qty, ZERO)
         order.phase = OrderPhase.DONE
+        if change is not None:
+            self.table.close_change(change.cl_ord_id, "applied")
         self.table.close_pending_for(order)
         exec_id = r.exec_id if r.kind is not ExecKind.STATUS else f"{order.order_id or order.cl_ord_id}:cancelled"
         return Cancelled(
@@ -272,7 +297,7 @@ class OrderLifecycle:
         order.qty, order.price, order.stop_px = qty, price, stop_px
         orig = order.client_cl_ord_id
         if change is not None:
-            del self.table.pending[change.cl_ord_id]
+            self.table.close_change(change.cl_ord_id, "applied")
             orig = change.client_orig_cl_ord_id
             self.table.renamed(order, change.cl_ord_id, change.client_cl_ord_id)
         leaves = r.leaves_qty if r.kind is ExecKind.REPLACED else max(qty - order.cum_qty, ZERO)

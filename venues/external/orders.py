@@ -3,7 +3,9 @@
 A :class:`ChildOrder` is one order the broker sent under its own ClOrdID; the client's
 ``(owner, cl_ord_id)`` is kept alongside so that events go back in the client's terms.  A
 cancel or replace in flight is a :class:`PendingChange` keyed by the broker ClOrdID it was sent
-with.  :class:`OrderTable` indexes all of it; it holds memory only (see :mod:`.ids`).
+with.  :class:`OrderTable` indexes all of it, in memory; :class:`~.fix_venue.FixVenue` persists
+every change in its child-order journal (:mod:`.journal`, records in :mod:`.records`) and rebuilds
+the table from it on start.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class OrderPhase(Enum):
 
 
 class ChangeKind(Enum):
+    """What a :class:`PendingChange` asks the exchange for."""
+
     CANCEL = "CANCEL"
     REPLACE = "REPLACE"
 
@@ -50,6 +54,7 @@ class ChildOrder:
     avg_px: Decimal = ZERO
     mass_cancel_requested: bool = False
     cl_ord_ids: list[str] = field(default_factory=list)  #: every broker ClOrdID of the chain
+    client_cl_ord_ids: list[str] = field(default_factory=list)  #: every client ClOrdID of the chain
 
     def __post_init__(self) -> None:
         if not self.qty:
@@ -58,6 +63,8 @@ class ChildOrder:
             self.stop_px = self.request.stop_px
         if not self.cl_ord_ids:
             self.cl_ord_ids.append(self.cl_ord_id)
+        if not self.client_cl_ord_ids:
+            self.client_cl_ord_ids.append(self.client_cl_ord_id)
 
     @property
     def owner(self) -> str:
@@ -108,13 +115,18 @@ class PendingChange:
 
 
 class OrderTable:
-    """Every child order by broker ClOrdID, by client (owner, ClOrdID) and by exchange OrderID."""
+    """Every child order by broker ClOrdID, by client (owner, ClOrdID) and by exchange OrderID.
+
+    Answered changes leave :attr:`pending` through :meth:`close_change` / :meth:`close_pending_for`,
+    which note the outcome (``applied``, ``rejected``, ``closed``) until :meth:`take_outcomes`.
+    """
 
     def __init__(self) -> None:
         self._by_cl_ord_id: dict[str, ChildOrder] = {}
         self._by_client: dict[tuple[str, str], ChildOrder] = {}
         self._by_order_id: dict[str, ChildOrder] = {}
         self.pending: dict[str, PendingChange] = {}
+        self._outcomes: dict[str, str] = {}
 
     def add(self, order: ChildOrder) -> None:
         self._by_cl_ord_id[order.cl_ord_id] = order
@@ -133,6 +145,7 @@ class OrderTable:
         order.cl_ord_id = cl_ord_id
         order.client_cl_ord_id = client_cl_ord_id
         order.cl_ord_ids.append(cl_ord_id)
+        order.client_cl_ord_ids.append(client_cl_ord_id)
         self._by_cl_ord_id[cl_ord_id] = order
         self._by_client[(order.owner, client_cl_ord_id)] = order
 
@@ -158,6 +171,14 @@ class OrderTable:
                 return change.order
         return self.by_order_id(order_id)
 
+    def all_orders(self) -> Iterator[ChildOrder]:
+        """Every child order once, open and done, in the order they were added."""
+        seen: set[int] = set()
+        for order in list(self._by_cl_ord_id.values()):
+            if id(order) not in seen:
+                seen.add(id(order))
+                yield order
+
     def open_orders(self) -> Iterator[ChildOrder]:
         seen: set[int] = set()
         for order in list(self._by_cl_ord_id.values()):
@@ -168,6 +189,19 @@ class OrderTable:
     def pending_for(self, order: ChildOrder) -> list[PendingChange]:
         return [p for p in self.pending.values() if p.order is order]
 
-    def close_pending_for(self, order: ChildOrder) -> None:
+    def close_change(self, cl_ord_id: str, outcome: str) -> PendingChange | None:
+        """Remove the pending change sent as ``cl_ord_id`` (None if there is none)."""
+        change = self.pending.pop(cl_ord_id, None)
+        if change is not None:
+            self._outcomes[cl_ord_id] = outcome
+        return change
+
+    def close_pending_for(self, order: ChildOrder, outcome: str = "closed") -> None:
+        """The order is done: every change still pending for it is moot."""
         for key in [k for k, p in self.pending.items() if p.order is order]:
-            del self.pending[key]
+            self.close_change(key, outcome)
+
+    def take_outcomes(self) -> dict[str, str]:
+        """The changes closed since the last call, with their outcomes."""
+        outcomes, self._outcomes = self._outcomes, {}
+        return outcomes
