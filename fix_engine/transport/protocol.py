@@ -92,6 +92,7 @@ class FixProtocol(Protocol):
                 self._batch = None
                 if self._commit_store() and batch:
                     self._write_now(batch[0] if len(batch) == 1 else b"".join(batch))
+                    self._send_now()
 
     def _frames_received(self, frames: list[Frame]) -> None:
         now = self.factory.now
@@ -170,6 +171,11 @@ class FixProtocol(Protocol):
         data = batch[0] if len(batch) == 1 else b"".join(batch)
         batch.clear()
         self._write_now(data)
+        self._send_now()
+
+    def _send_now(self) -> None:
+        """Hand what the transport buffered to the kernel now instead of on the reactor's next
+        turn (one event-loop round trip less per read: lower latency, fewer wake-ups)."""
         if not self._paused and not self._closing:
             do_write = getattr(self.transport, "doWrite", None)  # a socket transport's flush
             if do_write is not None:
