@@ -48,6 +48,13 @@ class Log(ABC):
     def clear(self) -> None:
         """Forget what was logged so far (QuickFIX calls this on a session reset)."""
 
+    def defer_writes(self) -> None:
+        """Open a write window: entries may be buffered until :meth:`write_deferred` (the
+        transport opens one around each socket read, as it does for the message store)."""
+
+    def write_deferred(self) -> None:
+        """Write what the window buffered and close it."""
+
     def close(self) -> None:
         """Release files / connections."""
 

@@ -37,6 +37,12 @@ class CompositeLog(Log):
     def clear(self) -> None:
         self._each("clear")
 
+    def defer_writes(self) -> None:
+        self._each("defer_writes")
+
+    def write_deferred(self) -> None:
+        self._each("write_deferred")
+
     def close(self) -> None:
         self._each("close")
 

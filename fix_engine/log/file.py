@@ -10,7 +10,9 @@ With ``split_directions=True`` messages go instead to ``<prefix>.incoming.curren
 QuickFIX/J (``20261122-10:00:00.000: 8=FIX.4.4\\x019=...``).  Messages keep their SOH
 delimiters, so a log file replays through ``fixgate decode``; a message whose data fields contain
 a newline spans more than one line (frame by BodyLength, not by line, to be exact).  Every line
-is flushed to the OS as it is written; nothing is fsynced.
+is flushed to the OS as it is written, except inside a write window (``defer_writes``, opened by
+the transport around each socket read), whose lines are flushed together when it closes;
+nothing is fsynced.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class FileLog(Log):
         else:
             self.incoming_path = self.outgoing_path = prefix + ".messages.current.log"
         self._files: dict[str, BinaryIO] = {}
+        self._deferring = False
         try:
             os.makedirs(directory, exist_ok=True)
             for path in (self.incoming_path, self.outgoing_path, self.event_path):
@@ -51,7 +54,8 @@ class FileLog(Log):
             raise LogError(f"log {path} is closed")
         try:
             f.write(format_log_timestamp(now) + b": " + payload + b"\n")
-            f.flush()
+            if not self._deferring:
+                f.flush()
         except OSError as exc:
             raise LogError(f"cannot write {path}: {exc}") from exc
 
@@ -64,6 +68,17 @@ class FileLog(Log):
     def on_event(self, text: str, now: float) -> None:
         self._write(self.event_path, text.encode("utf-8", "backslashreplace"), now)
 
+    def defer_writes(self) -> None:
+        self._deferring = True
+
+    def write_deferred(self) -> None:
+        self._deferring = False
+        try:
+            for f in self._files.values():
+                f.flush()
+        except OSError as exc:
+            raise LogError(f"cannot write log files: {exc}") from exc
+
     def clear(self) -> None:
         """Truncate the files (QuickFIX FileLog::clear)."""
         try:
@@ -73,6 +88,7 @@ class FileLog(Log):
             raise LogError(f"cannot clear log files: {exc}") from exc
 
     def close(self) -> None:
+        self._deferring = False
         files, self._files = self._files, {}
         for f in files.values():
             f.close()

@@ -78,8 +78,15 @@ class SqlLog(Log):
         if session_id is None:
             session_id = SessionID(GLOBAL_LOG_NAME, "", "")
         self._identity = session_identity(session_id)
+        #: rows of an open write window, by table (None: insert at once)
+        self._deferred: dict[Table, list[dict[str, Any]]] | None = None
 
     def _insert(self, table: Table, now: float, **values: Any) -> None:
+        if self._deferred is not None:
+            self._deferred.setdefault(table, []).append(
+                {"time": epoch_to_datetime(now), **self._identity, **values}
+            )
+            return
         try:
             with self._engine.begin() as conn:
                 conn.execute(insert(table).values(time=epoch_to_datetime(now), **self._identity, **values))
@@ -94,6 +101,22 @@ class SqlLog(Log):
 
     def on_event(self, text: str, now: float) -> None:
         self._insert(self._tables.events, now, text=text)
+
+    def defer_writes(self) -> None:
+        if self._deferred is None:
+            self._deferred = {}
+
+    def write_deferred(self) -> None:
+        """Insert the window's rows in one transaction (one executemany per table)."""
+        rows, self._deferred = self._deferred, None
+        if not rows:
+            return
+        try:
+            with self._engine.begin() as conn:
+                for table, values in rows.items():
+                    conn.execute(insert(table), values)
+        except SQLAlchemyError as exc:
+            raise LogError(f"cannot write log rows: {exc}") from exc
 
     def clear(self) -> None:
         """Delete this session's rows from both tables."""

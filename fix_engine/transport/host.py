@@ -9,6 +9,7 @@ session stores the message and it goes out by resend after the next logon.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ..codec.message import FixMessage
@@ -59,6 +60,18 @@ class SessionHost:
             if isinstance(action, Send):
                 return True
         return False
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Send several messages as one group: ``with host.batched(): host.send(a); host.send(b)``
+        stores and logs them in one write each and puts them on the wire in one write (see
+        :meth:`FixProtocol.output_batch`).  Without a connection, each send is stored as usual."""
+        protocol = self.protocol
+        if protocol is None:
+            yield
+            return
+        with protocol.output_batch():
+            yield
 
     def logout(self, text: str = "") -> None:
         actions = self.session.logout(self._now(), text)

@@ -22,6 +22,8 @@ drop it.  Other sessions on the same reactor are never blocked.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from twisted.internet import interfaces
@@ -36,6 +38,7 @@ from ..session.actions import Action, Disconnect, Event, Send
 if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
+    from ..log.base import Log
     from ..store.base import MessageStore
     from .host import SessionHost
 
@@ -59,6 +62,8 @@ class FixProtocol(Protocol):
         self._batch: list[bytes] | None = None
         #: the session store whose deferred-write window is open during this read
         self._deferring: MessageStore | None = None
+        #: the session log whose write window is open during this read
+        self._deferring_log: Log | None = None
 
     # ----- Twisted callbacks
     def connectionMade(self) -> None:
@@ -112,8 +117,7 @@ class FixProtocol(Protocol):
                     return
                 self.host = host
             if self._deferring is None and self._batch is not None:
-                store = self._deferring = host.session.store
-                store.defer_writes()
+                self._open_windows(host)
             try:
                 actions = host.session.on_frame(frame, now())
             except Exception:
@@ -181,8 +185,42 @@ class FixProtocol(Protocol):
             if do_write is not None:
                 do_write()  # an error leaves the writer registered: the reactor sees it next
 
+    @contextmanager
+    def output_batch(self) -> Iterator[None]:
+        """Collect what is sent inside the ``with`` block and write it as one group: the
+        store and log windows close first, then one socket write (the same as for the answers
+        of one read).  Inside ``dataReceived`` it adds nothing: that read's group is used."""
+        if self._batch is not None or self.host is None or self._closing:
+            yield
+            return
+        batch = self._batch = []
+        self._open_windows(self.host)
+        try:
+            yield
+        finally:
+            self._batch = None
+            if self._commit_store() and batch:
+                self._write_now(batch[0] if len(batch) == 1 else b"".join(batch))
+
+    def _open_windows(self, host: SessionHost) -> None:
+        """Open the deferred-write windows of the session's store and log for this read."""
+        store = self._deferring = host.session.store
+        store.defer_writes()
+        log = host.log
+        if log is not None:
+            self._deferring_log = log
+            log.defer_writes()
+
     def _write_store(self) -> bool:
-        """Close the store's deferred-write window; False (logged) when it could not persist."""
+        """Close the store's and the log's write windows; False (logged) when the store could
+        not persist (a log that cannot write is reported and otherwise ignored)."""
+        log = self._deferring_log
+        if log is not None:
+            self._deferring_log = None
+            try:
+                log.write_deferred()
+            except Exception:
+                twisted_log.err(None, "fixgate: the session log could not write")
         store = self._deferring
         if store is None:
             return True

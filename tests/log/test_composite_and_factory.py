@@ -49,6 +49,12 @@ class RecordingLog(Log):
     def clear(self) -> None:
         self._record("clear")
 
+    def defer_writes(self) -> None:
+        self._record("defer_writes")
+
+    def write_deferred(self) -> None:
+        self._record("write_deferred")
+
     def close(self) -> None:
         self._record("close")
 
@@ -113,3 +119,12 @@ def test_several_backends_are_composed(tmp_path: Path, monkeypatch: pytest.Monke
     factory.close()
     assert (tmp_path / "FIX.4.4-BROKER-CLIENT.event.current.log").read_bytes().endswith(b"hello\n")
     assert "(hello)" in out.getvalue()
+
+
+def test_composite_forwards_write_windows() -> None:
+    logs = [RecordingLog(), RecordingLog()]
+    composite = CompositeLog(logs)
+    composite.defer_writes()
+    composite.write_deferred()
+    for log in logs:
+        assert [c[0] for c in log.calls][-2:] == ["defer_writes", "write_deferred"]

@@ -85,3 +85,24 @@ def test_the_factory_creates_per_session_and_global_logs(tmp_path: Path) -> None
     names = sorted(p.name for p in (tmp_path / "logs").iterdir())
     assert "FIX.4.2-A-B-Q.event.current.log" in names
     assert "GLOBAL.event.current.log" in names
+
+
+def test_a_write_window_flushes_its_lines_together(tmp_path: Path) -> None:
+    log = FileLog(str(tmp_path), SESSION)
+    log.defer_writes()
+    log.on_incoming(LOGON, T0)
+    log.on_event("in the window", T0)
+    assert Path(log.incoming_path).read_bytes() == b""  # buffered, not yet flushed
+    log.write_deferred()
+    assert Path(log.incoming_path).read_bytes().endswith(LOGON + b"\n")
+    assert Path(log.event_path).read_bytes().endswith(b"in the window\n")
+    log.on_event("after", T0)  # flushed line by line again
+    assert Path(log.event_path).read_bytes().endswith(b"after\n")
+
+
+def test_close_writes_an_open_window(tmp_path: Path) -> None:
+    log = FileLog(str(tmp_path), SESSION)
+    log.defer_writes()
+    log.on_event("pending", T0)
+    log.close()
+    assert (tmp_path / "FIX.4.4-BROKER-CLIENT.event.current.log").read_bytes().endswith(b"pending\n")

@@ -79,3 +79,19 @@ def test_database_failures_are_log_errors(tmp_path: Path) -> None:
     with pytest.raises(LogError, match="messages_log"):
         log.on_incoming(RAW, T0)
     factory.close()
+
+
+def test_a_write_window_inserts_its_rows_in_one_go(factory: SqlLogFactory) -> None:
+    log = factory.create(SESSION)
+    log.defer_writes()
+    log.on_incoming(RAW, T0)
+    log.on_event("one", T0 + 1)
+    log.on_outgoing(RAW + b"y", T0 + 2)
+    assert rows(factory, "messages") == [] and rows(factory, "events") == []
+    log.write_deferred()
+    messages = rows(factory, "messages")
+    assert [(m["direction"], bytes(m["text"])) for m in messages] == [("I", RAW), ("O", RAW + b"y")]
+    assert [e["text"] for e in rows(factory, "events")] == ["one"]
+    log.write_deferred()  # nothing pending: nothing happens
+    log.on_event("two", T0 + 3)  # written at once again
+    assert [e["text"] for e in rows(factory, "events")] == ["one", "two"]

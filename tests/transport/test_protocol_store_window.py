@@ -132,3 +132,74 @@ def test_outside_a_read_the_store_writes_through(connection) -> None:  # noqa: A
     assert b"35=8" in transport.value()
     reopened = FileStore(str(Path(store.body_path).parent), host.session_id, NOW, sync=False)
     assert reopened.next_sender_seq_num() == 3
+
+
+def report(n: int) -> FixMessage:
+    return FixMessage.new("8", (6, b"0"), (11, b"X%d" % n), (14, b"0"), (17, b"E%d" % n), (37, b"O"), (39, b"0"),
+                          (54, b"1"), (55, b"IBM"), (150, b"0"), (151, b"1"))
+
+
+def test_batched_sends_are_one_store_write_and_one_socket_write(connection) -> None:  # noqa: ANN001
+    protocol, transport, host, app = connection
+    store = host.session.store
+    writes: list[bytes] = []
+    transport.write = writes.append  # type: ignore[method-assign]
+    stored: list[int] = []
+    real = store.write_deferred
+
+    def recording_write_deferred() -> None:
+        stored.append(len(writes))  # socket writes made before the store wrote
+        real()
+
+    store.write_deferred = recording_write_deferred  # type: ignore[method-assign]
+    with host.batched():
+        for n in range(3):
+            assert host.send(report(n))
+        assert writes == []  # nothing on the wire inside the block
+    assert stored == [0]
+    assert len(writes) == 1 and writes[0].count(b"35=8") == 3
+    reopened = FileStore(str(Path(store.body_path).parent), host.session_id, NOW, sync=False)
+    assert reopened.next_sender_seq_num() == 5  # Logon + 3 reports
+
+
+def test_batched_sends_without_a_connection_are_stored(connection) -> None:  # noqa: ANN001
+    protocol, transport, host, app = connection
+    protocol.connectionLost(None)
+    with host.batched():
+        assert not host.send(report(1))
+    assert host.session.store.next_sender_seq_num() == 3
+
+
+def test_the_session_log_is_flushed_once_per_read(tmp_path: Path) -> None:
+    from fix_engine.log.file import FileLog
+
+    config = f"""[DEFAULT]
+FileStorePath={tmp_path}/store
+FileLogPath={tmp_path}/log
+FileStoreSync=N
+HeartBtInt=30
+StartTime=00:00:00
+EndTime=00:00:00
+[SESSION]
+ConnectionType=acceptor
+BeginString=FIX.4.4
+SenderCompID=EXEC
+TargetCompID=CLIENT
+SocketAcceptPort=1
+"""
+    settings = parse_config(config, "test").sessions[0]
+    registry = SessionRegistry()
+    app = Executor(registry)
+    host = SessionBuilder(app).build(settings, settings.session_id, lambda: NOW)
+    registry.add(host)
+    protocol = FixProtocol(Factory(), host)
+    protocol.makeConnection(StringTransport())
+    log = host.log
+    assert isinstance(log, FileLog)
+    flushes: list[str] = []
+    real = log.write_deferred
+    log.write_deferred = lambda: (flushes.append("flush"), real())[1]  # type: ignore[method-assign]
+    protocol.dataReceived(frame(1, "A", (98, b"0"), (108, b"30")) + order(2) + order(3))
+    assert flushes == ["flush"]
+    lines = Path(log.incoming_path).read_bytes().count(b"\n")
+    assert lines == 6  # 3 in, 3 out (Logon + 2 reports), all flushed
