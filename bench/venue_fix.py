@@ -17,6 +17,8 @@ measures throughput (first order to last ack) and the latency from sending an or
 its ack (ExecType=0 with its ClOrdID).  Not a test.
 
     python bench/venue_fix.py [--orders 20000] [--window 50] [--only venue|quickfix] [--cross] [--no-group-commit]
+                              [--profile venue.prof]
+    python bench/venue_fix.py --in-process [--orders 20000] [--cross] [--profile venue.prof]
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def write_cpu(workdir: Path, start: float) -> None:
 # --------------------------------------------------------------------------- servers
 
 
-def serve_venue(workdir: Path, port: int, journal: str, group_commit: bool = True) -> None:
+def serve_venue(workdir: Path, port: int, journal: str, group_commit: bool = True, profile: str | None = None) -> None:
     """The fixgate venue (run until the client logs out)."""
     from twisted.internet import defer, reactor
 
@@ -95,14 +97,24 @@ DataDictionary=FIX44.xml
     service.exchange.on_logout = on_logout  # type: ignore[method-assign]
 
     cpu_start = [0.0]
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
 
     def stop() -> None:
         write_cpu(workdir, cpu_start[0])
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
         defer.ensureDeferred(service.stop()).addBoth(lambda _: reactor.stop())
 
     async def start() -> None:
         await service.start()
         cpu_start[0] = cpu_seconds()
+        if profiler is not None:
+            profiler.enable()
         print("READY", flush=True)
 
     reactor.callWhenRunning(lambda: defer.ensureDeferred(start()))
@@ -165,6 +177,103 @@ SocketAcceptPort={port}
     logged_out.wait(timeout=900)
     write_cpu(workdir, cpu_start)
     acceptor.stop()
+
+
+# --------------------------------------------------------------------------- in process
+
+
+def run_in_process(orders: int, window: int, cross: bool, workdir: Path, profile: str | None,
+                   runs: int = 3) -> dict[str, float]:
+    """The venue's own share, without sockets or the session layer: parsed NewOrderSingles into
+    ``FixExchange.from_app`` (a file journal; the exchange's group commit runs once per ``window``
+    orders, as a reactor turn would), reports handed to a host that drops them.  Returns CPU us per
+    order (best of ``runs``)."""
+    import gc
+    import time as _time
+
+    from fix_engine.codec.encoding import encode
+    from fix_engine.codec.framing import FrameParser
+    from fix_engine.codec.message import FixMessage
+    from fix_engine.session.session_id import SessionID
+    from venues.internal.fix_exchange import FixExchange
+    from venues.internal.journal import FileJournal
+    from venues.internal.reference_data import parse_inline
+    from venues.internal.venue import InternalVenue
+
+    class Host:
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def send(self, message: object) -> bool:
+            self.sent += 1
+            return True
+
+    class Registry(dict):  # type: ignore[type-arg]
+        pass
+
+    class Clock:
+        """The reactor's part: calls scheduled with callLater(0, ...) run once per ``window`` orders."""
+
+        def __init__(self) -> None:
+            self.pending: list = []
+
+        def seconds(self) -> float:
+            return _time.time()
+
+        def callLater(self, delay: float, fn, *a):  # noqa: ANN001, ANN202, N802
+            self.pending.append((fn, a))
+
+        def run_pending(self) -> None:
+            calls, self.pending = self.pending, []
+            for fn, a in calls:
+                fn(*a)
+
+    sid = SessionID("FIX.4.4", "FIXGATE", "CLIENT")
+    frames = []
+    for n in range(orders):
+        side = b"2" if cross and n % 2 else b"1"
+        msg = FixMessage.new("D", (49, b"CLIENT"), (56, b"FIXGATE"), (34, b"%d" % (n + 2)),
+                             (52, b"20261122-10:00:00.000"), (11, b"C%d" % n), (21, b"1"), (38, b"100"),
+                             (40, b"2"), (44, b"10"), (54, side), (55, b"IBM"), (60, b"20261122-10:00:00.000"))
+        frames.append(encode(msg, b"FIX.4.4"))
+    parser = FrameParser()
+    wire = b"".join(frames)
+    best = float("inf")
+    for run in range(runs):
+        messages = [FixMessage.parse(f.raw) for f in parser.feed(wire)]
+        journal = FileJournal(workdir / f"inproc{run}.journal")
+        venue = InternalVenue("BENCH", parse_inline("IBM 0.01 1 10.00"),
+                              journal, _time.time_ns, group_commit=True)
+        registry = Registry()
+        host = Host()
+        registry[sid] = host
+        clock = Clock()
+        exchange = FixExchange(venue, registry, clock)
+        exchange.on_logon(sid)
+        from_app = exchange.from_app
+        profiler = None
+        if profile and run == runs - 1:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        gc.collect()
+        t0 = _time.process_time()
+        for i, msg in enumerate(messages, 1):
+            from_app(msg, sid)
+            if i % window == 0:
+                clock.run_pending()  # the exchange's group commit: journal flush, then the reports
+        clock.run_pending()
+        elapsed = _time.process_time() - t0
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        venue.wait_snapshots()
+        journal.close()
+        best = min(best, elapsed)
+        expected = orders + (orders if cross else 0)
+        assert host.sent == expected, (host.sent, expected)
+    return {"orders": float(orders), "cpu_us": best / orders * 1e6, "hash": venue.state_hash()}  # type: ignore[dict-item]
 
 
 # --------------------------------------------------------------------------- the client
@@ -261,6 +370,8 @@ def run_server(server: str, args: argparse.Namespace, workdir: Path) -> dict[str
     me = [sys.executable, __file__, "--workdir", str(workdir), "--port", str(port), "--journal", args.journal]
     if args.no_group_commit:
         me.append("--no-group-commit")
+    if args.profile and server == "venue":
+        me += ["--profile", str(Path(args.profile).resolve())]
     proc = subprocess.Popen([*me, "--role", server], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -290,19 +401,30 @@ def main() -> None:
     parser.add_argument("--journal", choices=["file", "sqlite"], default="file")
     parser.add_argument("--no-group-commit", action="store_true",
                         help="venue: flush the journal per command instead of once per reactor batch")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="venue: write a cProfile of the server (READY to logout) to FILE (pstats format)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="only the venue's own CPU per order: FixExchange.from_app on parsed messages, no "
+                             "sockets or session layer (quickfix not needed)")
     parser.add_argument("--only", choices=["venue", "quickfix"], default=None)
     parser.add_argument("--role", choices=["venue", "quickfix", "client"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role == "venue":
-        serve_venue(Path(args.workdir), args.port, args.journal, not args.no_group_commit)
+        serve_venue(Path(args.workdir), args.port, args.journal, not args.no_group_commit, args.profile)
         return
     if args.role == "quickfix":
         serve_quickfix(Path(args.workdir), args.port)
         return
     if args.role == "client":
         print(repr(run_client(args.port, args.orders, args.window, args.cross, Path(args.workdir))))
+        return
+    if args.in_process:
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run_in_process(args.orders, args.window, args.cross, Path(tmp), args.profile)
+        print(f"venue in process: {args.orders} orders, {'crossing' if args.cross else 'resting'}, window "
+              f"{args.window}: {r['cpu_us']:.1f} CPU us/order (best of 3)  state hash {str(r['hash'])[:16]}")
         return
     results: dict[str, dict[str, float] | None] = {"venue": None, "quickfix": None}
     with tempfile.TemporaryDirectory() as tmp:

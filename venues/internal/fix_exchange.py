@@ -100,6 +100,11 @@ class FixExchange(Application):
         self._clock_ns = clock_ns or (lambda: int(clock.seconds() * 1_000_000_000))
         self._sessions: dict[str, SessionID] = {}
         self._versions: dict[SessionID, tr.FixVersion] = {}
+        # SessionID hashing and str() run Python code: the hot paths look sessions up by the
+        # identity of the SessionID object the session passes (inbound; the entry holds that object,
+        # so its id cannot be reused while cached) and by owner string (outbound)
+        self._inbound: dict[int, tuple[SessionID, str, tr.FixVersion]] = {}
+        self._routes: dict[str, tuple[SessionID, tr.FixVersion]] = {}
         self._mass_cancel_types: dict[tuple[str, str], str] = {}
         self.ids = tr.IdSource(self._clock_ns())
         self.orders = tr.OrderCache(self._lookup_order)
@@ -107,6 +112,9 @@ class FixExchange(Application):
             venue, self._send, backlogged or self._is_backlogged, clock.callLater, self._clock_ns,
         )
         venue.subscribe(self.on_venue_event)
+        self._has_order: Callable[[str, str], bool] | None = getattr(venue, "has_order", None)
+        #: hosts looked up during one group commit (the registry cannot change inside it)
+        self._hosts: dict[int, tuple[SessionID, Any]] | None = None
         self._group_commit = bool(getattr(venue, "group_commit", False))
         if self._group_commit and hasattr(venue, "background_snapshots"):
             venue.background_snapshots = True  # snapshots between reactor batches, written by a thread
@@ -122,12 +130,17 @@ class FixExchange(Application):
             "c": self._security_definition,
             "V": self._market_data,
         }
+        self._handlers_raw = {k.encode(): v for k, v in self._handlers.items()}
 
     # ------------------------------------------------------------------ Application
 
     def on_create(self, session_id: SessionID) -> None:
-        self._sessions[str(session_id)] = session_id
-        self._versions[session_id] = tr.FixVersion.of(session_id.begin_string)
+        owner = str(session_id)
+        version = tr.FixVersion.of(session_id.begin_string)
+        self._sessions[owner] = session_id
+        self._versions[session_id] = version
+        self._routes[owner] = (session_id, version)
+        self._inbound[id(session_id)] = (session_id, owner, version)
 
     def on_logon(self, session_id: SessionID) -> None:
         self.on_create(session_id)
@@ -142,14 +155,18 @@ class FixExchange(Application):
                 host.event(f"Cancel on disconnect: {cancelled} order(s) cancelled")
 
     def from_app(self, message: FixMessage, session_id: SessionID) -> None:
-        handler = self._handlers.get(message.msg_type)
+        handler = self._handlers_raw.get(message.get_raw(35))  # type: ignore[arg-type]
         if handler is None:
             raise UnsupportedMessageType()
-        version = self._versions.get(session_id)
-        if version is None:
-            self.on_create(session_id)
-            version = self._versions[session_id]
-        handler(message, session_id, str(session_id), version)
+        entry = self._inbound.get(id(session_id))
+        if entry is None or entry[0] is not session_id:
+            if session_id not in self._versions:
+                self.on_create(session_id)
+            entry = (session_id, str(session_id), self._versions[session_id])
+            if len(self._inbound) >= 1024:
+                self._inbound.clear()  # callers that build a new SessionID per message
+            self._inbound[id(session_id)] = entry
+        handler(message, session_id, entry[1], entry[2])
         if self._group_commit and not self._commit_scheduled:
             # group commit per reactor batch: the journal is flushed once, after every message of
             # this batch of received data, and only then do the held acks go out
@@ -158,7 +175,11 @@ class FixExchange(Application):
 
     def _commit_batch(self) -> None:
         self._commit_scheduled = False
-        self.venue.commit()
+        self._hosts = {}  # SessionID.__hash__ is Python code: one registry lookup per session per batch
+        try:
+            self.venue.commit()
+        finally:
+            self._hosts = None
 
     def options(self, session_id: SessionID) -> SessionOptions:
         host = self.registry.get(session_id)
@@ -178,11 +199,12 @@ class FixExchange(Application):
             # the venue refuses a ClOrdID of a live order; the FIX front also one used earlier today
             self._refuse(msg, sid, version, base.RejectReason.DUPLICATE_ORDER, f"Duplicate ClOrdID {request.cl_ord_id}")
             return
-        self.orders.note_account(owner, request.cl_ord_id, request.account)
+        if request.account:
+            self.orders.note_account(owner, request.cl_ord_id, request.account)
         self.venue.submit(request)
 
     def _known_cl_ord_id(self, owner: str, cl_ord_id: str) -> bool:
-        has = getattr(self.venue, "has_order", None)
+        has = self._has_order
         if has is not None:
             return bool(has(owner, cl_ord_id))
         return self.venue.order_status(owner, cl_ord_id=cl_ord_id) is not None
@@ -264,10 +286,10 @@ class FixExchange(Application):
                 self._send(tr.mass_cancel_report(e, request_type, self._versions[sid]), sid)
             return
         state = self.orders.apply(event)
-        sid = self._sessions.get(event.owner)  # type: ignore[union-attr]
-        if sid is None:
+        route = self._routes.get(event.owner)  # type: ignore[union-attr]
+        if route is None:
             return  # an owner that is not a FIX session of this process (admin, broker, ...)
-        version = self._versions[sid]
+        sid, version = route
         if kind is base.CancelRejected:
             message = tr.cancel_reject(event, state, version)  # type: ignore[arg-type]
         else:
@@ -280,7 +302,14 @@ class FixExchange(Application):
     # ------------------------------------------------------------------ output
 
     def _send(self, message: FixMessage, session_id: SessionID) -> None:
-        host = self.registry.get(session_id)
+        hosts = self._hosts
+        if hosts is None:
+            host = self.registry.get(session_id)
+        else:
+            entry = hosts.get(id(session_id))  # by identity (the entry keeps the object, so the id is its own)
+            if entry is None or entry[0] is not session_id:
+                entry = hosts[id(session_id)] = (session_id, self.registry.get(session_id))
+            host = entry[1]
         if host is None:
             twisted_log.msg(f"fixgate venue: no session {session_id} for a {message.msg_type} report")
             return

@@ -237,7 +237,12 @@ class MarketDataService:
         self._waiting: dict[int, Subscription] = {}
         #: how many times a subscription was switched to conflated mode (for tests and stats)
         self.conflations = 0
-        venue.subscribe_market_data(self.on_market_data)
+        #: the venue computes level diffs only for books someone asked for (InternalVenue)
+        self._publish_levels: Callable[[str], None] | None = getattr(venue, "publish_book_levels", None)
+        if self._publish_levels is not None:
+            venue.subscribe_market_data(self.on_market_data, book_levels=False)
+        else:
+            venue.subscribe_market_data(self.on_market_data)
 
     # ------------------------------------------------------------------ requests
 
@@ -306,6 +311,8 @@ class MarketDataService:
         book = self._books.get(symbol)
         if book is None:
             book = (BookSide(True), BookSide(False))
+            if self._publish_levels is not None:
+                self._publish_levels(symbol)  # diffs from now on, relative to the view read below
             view = self.venue.book_levels(symbol)
             for level in view.bids:
                 book[0].set(level.price, level.qty, level.orders)

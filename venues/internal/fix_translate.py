@@ -66,6 +66,7 @@ from venues.base import (
     TradingPhase,
     Triggered,
 )
+from venues.internal.fast_init import positional_constructor
 
 ZERO = Decimal(0)
 NONE_ID = "NONE"
@@ -235,9 +236,19 @@ def _dec_of(msg: FixMessage, tag: int, value: bytes | None, required: bool = Fal
     return d
 
 
+def _field_getter(msg: FixMessage) -> Callable[[int], bytes | None]:
+    """``msg.get_raw`` as a plain dict lookup on the message's own index (built once per message,
+    usually already by the session): one C-level call per tag instead of a Python one.  Only for
+    tags that are never a group's count tag (where ``get_raw`` answers the count, not the group)."""
+    return msg.field_index().get  # type: ignore[return-value]
+
+
+_order_request = positional_constructor(OrderRequest)
+
+
 def new_order(msg: FixMessage, owner: str) -> OrderRequest:
     """NewOrderSingle (35=D) -> :class:`OrderRequest` owned by ``owner`` (the session)."""
-    get = msg.get_raw
+    get = _field_getter(msg)
     raw = get(11)
     if not raw:
         raise FieldNotFoundReject(11, "Required tag missing: 11")
@@ -267,18 +278,25 @@ def new_order(msg: FixMessage, owner: str) -> OrderRequest:
             expire_time = epoch_ns(msg.get_timestamp(126))
         except FieldValueError:
             raise IncorrectDataFormat(126, "Incorrect data format for value: 126") from None
-    display = _dec_of(msg, 1138, get(1138))
+    # optional decimals: _dec_of only for the tags present (most orders carry Price only)
+    raw = get(1138)
+    display = None if raw is None else _dec_of(msg, 1138, raw)
     if display is None:
-        display = _dec_of(msg, 111, get(111))  # MaxFloor (FIX.4.2/4.4)
+        raw = get(111)  # MaxFloor (FIX.4.2/4.4)
+        display = None if raw is None else _dec_of(msg, 111, raw)
     raw = get(18)
     post_only = raw is not None and "6" in raw.decode("latin-1").split()  # ExecInst 6: participate don't initiate
-    price = _dec_of(msg, 44, get(44))
-    stop_px = _dec_of(msg, 99, get(99))
+    raw = get(44)
+    price = None if raw is None else _DECIMALS.get(raw) or _dec_of(msg, 44, raw)
+    raw = get(99)
+    stop_px = None if raw is None else _dec_of(msg, 99, raw)
+    raw = get(110)
+    min_qty = None if raw is None else _dec_of(msg, 110, raw)
     raw = get(1)
     account = "" if raw is None else raw.decode("latin-1")
-    return OrderRequest(
-        symbol, owner, cl_ord_id, side, qty, ord_type, price, stop_px, tif, account, "", expire_time, display,  # type: ignore[arg-type]
-        _dec_of(msg, 110, get(110)), post_only,
+    return _order_request(
+        symbol, owner, cl_ord_id, side, qty, ord_type, price, stop_px, tif, account, "", expire_time, display,
+        min_qty, post_only, None,
     )  # fmt: skip
 
 
@@ -580,58 +598,77 @@ def execution_report(event: base.ExecutionEvent, state: OrderState | None, versi
     return FixMessage.new("8", *_dedupe(fields))
 
 
-_ENUM_BYTES: dict[Any, bytes] = {m: m.value.encode() for t in (Side, OrdType, TimeInForce) for m in t}
 _ZERO_BYTES = to_fix_bytes(ZERO)
+_FIX42 = FixVersion.FIX42
+_FIX50 = FixVersion.FIX50SP2
+# The hot builders below avoid Python-level calls per field: enum members by ``_value_`` (an
+# Enum's ``__hash__`` and ``.value`` are Python code) and Decimals through a local text cache.
+_DEC_BYTES: dict[Decimal, bytes] = {}
+
+
+def _dec_miss(value: Decimal) -> bytes:
+    """Fill the Decimal -> FIX bytes cache (bounded) on a miss."""
+    if len(_DEC_BYTES) >= 4096:
+        _DEC_BYTES.clear()
+    text = _DEC_BYTES[value] = to_fix_bytes(value)
+    return text
 
 
 def _ack(e: Accepted, version: FixVersion) -> FixMessage:
     """The hot path: ExecType=0 for a plain order (same tags and bytes as the general builder,
     built as bytes directly - what ``FixMessage.new`` would make of them)."""
-    qty = to_fix_bytes(e.qty)
-    enum = _ENUM_BYTES
+    dec = _DEC_BYTES.get
+    qty = dec(e.qty) or _dec_miss(e.qty)
     fields: list[tuple[int, bytes]] = [
-        (35, b"8"), (17, e.exec_id.encode()), (54, enum[e.side]), (55, e.symbol.encode()), (60, transact_time(e.ts)),
-        (37, e.order_id.encode()), (38, qty), (40, enum[e.ord_type]), (59, enum[e.tif]),
-    ]
-    if e.price is not None:
-        fields.append((44, to_fix_bytes(e.price)))
-    if version.fix42:
+        (35, b"8"), (17, e.exec_id.encode()), (54, e.side._value_.encode()), (55, e.symbol.encode()),
+        (60, transact_time(e.ts)), (37, e.order_id.encode()), (38, qty), (40, e.ord_type._value_.encode()),
+        (59, e.tif._value_.encode()),
+    ]  # fmt: skip
+    price = e.price
+    if price is not None:
+        fields.append((44, dec(price) or _dec_miss(price)))
+    if version is _FIX42:
         fields.append((20, b"0"))
     fields += [(11, e.cl_ord_id.encode()), (150, b"0"), (39, b"0"), (14, _ZERO_BYTES), (151, qty), (6, _ZERO_BYTES)]
     return FixMessage(fields)
 
 
-_LIQUIDITY_BYTES = {k: b"%d" % v for k, v in _LIQUIDITY.items()}
+_LIQUIDITY_BYTES = {k._value_: b"%d" % v for k, v in _LIQUIDITY.items()}
 
 
 def _fill(e: Fill, state: OrderState, version: FixVersion) -> FixMessage:
     """The ExecutionReport of a fill, as the general builder makes it (no tag repeats there, so
     nothing to dedupe), built as bytes directly."""
-    b = to_fix_bytes
+    dec = _DEC_BYTES.get
     fields: list[tuple[int, bytes]] = [
-        (35, b"8"), (17, e.exec_id.encode()), (54, _ENUM_BYTES[e.side]), (55, e.symbol.encode()),
+        (35, b"8"), (17, e.exec_id.encode()), (54, e.side._value_.encode()), (55, e.symbol.encode()),
         (60, transact_time(e.ts)),
     ]
-    fix42 = version.fix42
+    fix42 = version is _FIX42
     if fix42:
         fields.append((20, b"0"))
-    fields += [(37, e.order_id.encode()), (38, b(state.qty)), (40, _ENUM_BYTES[state.ord_type]),
-               (59, _ENUM_BYTES[state.tif])]
-    if state.price is not None:
-        fields.append((44, b(state.price)))
-    if state.stop_px is not None:
-        fields.append((99, b(state.stop_px)))
+    qty = state.qty
+    fields += [(37, e.order_id.encode()), (38, dec(qty) or _dec_miss(qty)), (40, state.ord_type._value_.encode()),
+               (59, state.tif._value_.encode())]  # fmt: skip
+    price = state.price
+    if price is not None:
+        fields.append((44, dec(price) or _dec_miss(price)))
+    stop_px = state.stop_px
+    if stop_px is not None:
+        fields.append((99, dec(stop_px) or _dec_miss(stop_px)))
     if state.account:
         fields.append((1, state.account.encode()))
     done = e.leaves_qty <= 0
     exec_type = (b"2" if done else b"1") if fix42 else b"F"
+    cum, leaves, avg, last_px, last_qty = e.cum_qty, e.leaves_qty, e.avg_px, e.last_px, e.last_qty
     fields += [
-        (11, e.cl_ord_id.encode()), (150, exec_type), (39, b"2" if done else b"1"), (14, b(e.cum_qty)),
-        (151, b(e.leaves_qty)), (6, b(e.avg_px)), (31, b(e.last_px)), (32, b(e.last_qty)),
-    ]
+        (11, e.cl_ord_id.encode()), (150, exec_type), (39, b"2" if done else b"1"), (14, dec(cum) or _dec_miss(cum)),
+        (151, dec(leaves) or _dec_miss(leaves)), (6, dec(avg) or _dec_miss(avg)),
+        (31, dec(last_px) or _dec_miss(last_px)), (32, dec(last_qty) or _dec_miss(last_qty)),
+    ]  # fmt: skip
     if not fix42:
-        fields.append((851, _LIQUIDITY_BYTES[e.liquidity]))
-    if version.fix50:
+        fields.append((851, _LIQUIDITY_BYTES[e.liquidity._value_]))
+    if version is _FIX50:
         fields.append((880, e.match_id.encode()))
     if e.account and not state.account:
         fields.append((1, e.account.encode()))

@@ -178,11 +178,6 @@ def _crc(header32: bytes, data: bytes) -> int:
     return zlib.crc32(data, zlib.crc32(header32))
 
 
-def _frame(seq: int, ts: int, data: bytes) -> bytes:
-    head = b"%016x%016x" % (seq, ts)
-    return b"%s%08x%08x%s\n" % (head, len(data), _crc(head, data), data)
-
-
 def _read_frame(f: BinaryIO) -> JournalRecord | None:
     """The next record at the file position, or None at the end or at a torn/corrupt record."""
     header = f.read(_HEADER)
@@ -216,7 +211,6 @@ class FileJournal(Journal):
         self.sync = sync
         self.truncated_bytes = 0
         self._last = 0
-        self._buffer: list[JournalRecord] = []
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.touch(exist_ok=True)
         good = self._scan()
@@ -253,21 +247,23 @@ class FileJournal(Journal):
         return self._file
 
     def append(self, seq: int, record: bytes | dict[str, Any], ts: int, *, flush: bool = True) -> None:
-        f = self._open_file()
-        self._check_next(seq)
-        data = encode_record(record)
-        f.write(_frame(seq, ts, data))
+        f = self._file
+        if f is None:
+            f = self._open_file()  # raises: closed
+        if seq != self._last + 1:
+            self._check_next(seq)  # raises
+        data = record if type(record) is bytes else encode_record(record)
+        # a record: seq, ts, length, CRC-32 of the first 32 header bytes + data (hex), data, newline
+        head = b"%016x%016x" % (seq, ts)
+        f.write(b"%s%08x%08x%s\n" % (head, len(data), zlib.crc32(data, zlib.crc32(head)), data))
         self._last = seq
         if flush:
             self._durable(f)
-        else:
-            self._buffer.append(JournalRecord(seq, ts, data))
 
     def _durable(self, f: BinaryIO) -> None:
         f.flush()
         if self.sync:
             os.fsync(f.fileno())
-        self._buffer.clear()
 
     def flush(self) -> None:
         self._durable(self._open_file())

@@ -13,6 +13,12 @@ returns the :data:`MarketDataEvent` objects that command caused, in this order:
 Levels show displayed quantity only (an iceberg's hidden part is not published).  The levels touched
 by a command are found from the order ids of its events and the price each order rested at before;
 a phase change (which can move parked ATC orders into the book) re-compares the whole instrument.
+
+Level tracking costs a few microseconds per command, so it can be limited to the instruments
+someone reads diffs of: ``MarketData(engine, all_levels=False)`` publishes no
+:class:`BookLevelChanged` until :meth:`MarketData.track_levels` names an instrument (or
+:meth:`MarketData.track_all_levels` all of them); from then on the diffs are relative to the book
+as it was at that call.  Prints, statistics and phase changes are always published.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from venues.base import Liquidity, Side, TradingPhase
+from venues.internal.fast_init import positional_constructor
 from venues.internal.matching import MatchingEngine, OrderState
 from venues.internal.matching import events as raw
 
@@ -35,6 +42,7 @@ _CANCEL_REJECTED = raw.CancelRejected
 _PHASE_CHANGED = raw.PhaseChanged
 _INDICATIVE = raw.IndicativePrice
 _CACHE_LIMIT = 4096
+_PUBLISHING = frozenset({_FILL, _PHASE_CHANGED, _INDICATIVE})  # events with market data of their own
 _AUCTION = Liquidity.AUCTION
 _REMOVED = Liquidity.REMOVED
 
@@ -138,6 +146,9 @@ class PhaseChangedMD:
 
 MarketDataEvent = BookLevelChanged | TradePrinted | StatsChanged | PhaseChangedMD
 
+_trade_printed = positional_constructor(TradePrinted)
+_market_stats = positional_constructor(MarketStats)
+
 _LevelKey = tuple[bool, int]  # (is_buy, price in ticks)
 
 
@@ -158,16 +169,42 @@ class _Symbol:
 class MarketData:
     """L2 books, trade prints and statistics derived from a :class:`MatchingEngine` (pure)."""
 
-    def __init__(self, engine: MatchingEngine) -> None:
+    def __init__(self, engine: MatchingEngine, *, all_levels: bool = True) -> None:
         self.engine = engine
         self._symbols: dict[str, _Symbol] = {}
+        #: instruments whose level diffs are published; None = all of them
+        self._tracked: set[str] | None = None if all_levels else set()
         for symbol in engine.symbols():
             self.add_symbol(symbol)
 
     def add_symbol(self, symbol: str) -> None:
         """Start publishing an instrument the engine holds."""
         self._symbols[symbol] = _Symbol()
-        self._resync(symbol, set(), silent=True)
+        if self.tracks(symbol):
+            self._resync(symbol, set(), silent=True)
+
+    def tracks(self, symbol: str) -> bool:
+        """Whether :class:`BookLevelChanged` events are published for ``symbol``."""
+        tracked = self._tracked
+        return tracked is None or symbol in tracked
+
+    def track_levels(self, symbol: str) -> None:
+        """Publish level diffs of ``symbol`` from now on (relative to its book as it is now)."""
+        tracked = self._tracked
+        if tracked is not None and symbol not in tracked:
+            tracked.add(symbol)
+            if symbol in self._symbols:
+                self._resync(symbol, set(), silent=True)
+
+    def track_all_levels(self) -> None:
+        """Publish level diffs of every instrument from now on."""
+        tracked = self._tracked
+        if tracked is None:
+            return
+        self._tracked = None
+        for symbol in self._symbols:
+            if symbol not in tracked:
+                self._resync(symbol, set(), silent=True)
 
     # ------------------------------------------------------------------ queries
 
@@ -197,6 +234,12 @@ class MarketData:
         self, seq: int, events: list[raw.Event], *, end_of_day: bool = False
     ) -> list[MarketDataEvent]:
         """The market data caused by one command (its engine events), in publication order."""
+        if not self._tracked and self._tracked is not None and not end_of_day:
+            for e in events:
+                if type(e) in _PUBLISHING:
+                    break
+            else:
+                return []  # no level tracked, no trade, no phase or indicative price: nothing to say
         out: list[MarketDataEvent] = []
         touched: dict[str, set[int]] = {}
         resync: list[str] = []
@@ -210,11 +253,12 @@ class MarketData:
                     s.stats = replace(s.stats, close=s.stats.last_px)
                 s.new_day = True
         symbols = self._symbols
+        tracked = self._tracked
         for e in events:
             kind = type(e)
             if kind is _ACCEPTED or kind is _CANCELLED:
                 symbol = e.symbol
-                if symbol in symbols:
+                if symbol in symbols and (tracked is None or symbol in tracked):
                     t = touched.get(symbol)
                     if t is None:
                         t = touched[symbol] = set()
@@ -229,10 +273,11 @@ class MarketData:
             s = found
             if kind is _FILL:
                 f: Any = e
-                t = touched.get(symbol)
-                if t is None:
-                    t = touched[symbol] = set()
-                t.add(f.order_id)
+                if tracked is None or symbol in tracked:
+                    t = touched.get(symbol)
+                    if t is None:
+                        t = touched[symbol] = set()
+                    t.add(f.order_id)
                 i = prints.get(f.match_id)
                 if i is None:
                     before.setdefault(symbol, s.stats)
@@ -241,17 +286,18 @@ class MarketData:
                     if f.liquidity is _REMOVED:
                         aggressor = f.side
                     prints[f.match_id] = len(out)
-                    out.append(TradePrinted(seq, symbol, px, q, str(f.match_id), f.ts, aggressor))
+                    out.append(_trade_printed(seq, symbol, px, q, str(f.match_id), f.ts, aggressor))
                     s.stats = _trade(s, px, q)
                 elif f.liquidity is _REMOVED:
                     printed = out[i]
                     assert isinstance(printed, TradePrinted)
-                    out[i] = replace(printed, aggressor_side=f.side)
+                    if printed.aggressor_side is not f.side:
+                        out[i] = replace(printed, aggressor_side=f.side)
             elif kind is _PHASE_CHANGED:
                 p: Any = e
                 before.setdefault(symbol, s.stats)
                 out.append(PhaseChangedMD(seq, symbol, p.phase, p.previous, p.text))
-                if symbol not in resync:
+                if symbol not in resync and (tracked is None or symbol in tracked):
                     resync.append(symbol)
                 st = s.stats
                 if not p.phase.is_call and (st.indicative_px is not None or st.indicative_qty is not None):
@@ -268,7 +314,7 @@ class MarketData:
                     indicative_px=inst.ticks_to_price(ip.price) if ip.price else None,
                     indicative_qty=inst.lots_to_qty(ip.volume),
                 )
-            else:
+            elif tracked is None or symbol in tracked:
                 touched.setdefault(symbol, set()).add(e.order_id)  # type: ignore[union-attr]
         levels: dict[str, set[_LevelKey]] = {}
         for symbol, oids in touched.items():
@@ -293,7 +339,8 @@ class MarketData:
             out.extend(self._diff(seq, symbol, keys))
         for symbol, old_stats in before.items():
             new_stats = self._symbols[symbol].stats
-            if new_stats != old_stats:
+            # a trade always moves the volume: unequal without comparing every field
+            if new_stats is not old_stats and (new_stats.volume != old_stats.volume or new_stats != old_stats):
                 out.append(StatsChanged(seq, symbol, new_stats))
         return out
 
@@ -348,6 +395,8 @@ class MarketData:
     def check(self) -> None:
         """Raise AssertionError if a published level differs from the engine's book (tests)."""
         for symbol, s in self._symbols.items():
+            if not self.tracks(symbol):
+                continue
             book = self.engine.book(symbol)
             actual = {(True, lvl.price): (lvl.visible, lvl.count) for lvl in book.bid_levels()}
             actual.update({(False, lvl.price): (lvl.visible, lvl.count) for lvl in book.ask_levels()})
@@ -365,7 +414,8 @@ class MarketData:
             s = self._symbols.setdefault(sym, _Symbol())
             s.stats = MarketStats.from_dict(stats)
             s.new_day = bool(new_day)
-            self._resync(sym, set(), silent=True)
+            if self.tracks(sym):
+                self._resync(sym, set(), silent=True)
 
 
 def _level_order(k: _LevelKey) -> tuple[bool, int]:
@@ -398,8 +448,8 @@ def _trade(s: _Symbol, px: Decimal, qty: Decimal) -> MarketStats:
     st = s.stats
     if s.new_day:
         s.new_day = False
-        return MarketStats(px, qty, px, px, px, st.close, qty, st.indicative_px, st.indicative_qty)
-    return MarketStats(
+        return _market_stats(px, qty, px, px, px, st.close, qty, st.indicative_px, st.indicative_qty)
+    return _market_stats(
         px,
         qty,
         px if st.open is None else st.open,

@@ -215,18 +215,18 @@ def encode_bytes(command: VenueCommand) -> bytes:
         ',"cl_ord_id":',
         _js(c.cl_ord_id),
         ',"side":',
-        _json_value(c.side.value),
+        _js(c.side._value_),  # str-valued enums: _json_value(member.value) without Enum.value's Python code
         ',"qty":',
         _js(str(c.qty)),
     ]
     if c.ord_type is not _LIMIT:
-        parts += (',"ord_type":', _json_value(c.ord_type.value))
+        parts += (',"ord_type":', _js(c.ord_type._value_))
     if c.price is not None:
         parts += (',"price":', _js(str(c.price)))
     if c.stop_px is not None:
         parts += (',"stop_px":', _js(str(c.stop_px)))
     if c.tif is not _DAY:
-        parts += (',"tif":', _json_value(c.tif.value))
+        parts += (',"tif":', _js(c.tif._value_))
     if c.account != "":
         parts += (',"account":', _json_value(c.account))
     if c.stp_group != "":

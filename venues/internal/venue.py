@@ -19,7 +19,11 @@ hash) runs there; encoding, the rest of the state hash and the file write run in
 The hot path avoids per-event work that does not change the result: the journal record of a new
 order is built as JSON text directly (:func:`records.encode_bytes`, byte-identical to the dict
 encoding), Decimal <-> integer conversions are cached per instrument, and order views and market
-data are updated in place.
+data are updated in place.  Level diffs (:class:`BookLevelChanged`) are computed only for the
+instruments some market data listener reads them of (all of them for a listener subscribed with
+``book_levels=True``, the default; those named with :meth:`InternalVenue.publish_book_levels` for
+the FIX market data service), and frozen result objects are built through
+:mod:`venues.internal.fast_init`.
 
 Recovery (:meth:`InternalVenue.recover`) loads the latest snapshot, checks it reproduces the state
 hash recorded with it, and replays the rest of the journal strictly by sequence with the journaled
@@ -77,6 +81,7 @@ from venues.internal.matching.edge import _lots, _ticks
 from venues.internal.matching.phases import can_move
 
 from . import records
+from .fast_init import positional_constructor
 from .journal import Journal, JournalError
 from .market_data import (
     BookLevelChanged,
@@ -170,6 +175,11 @@ class _Conv:
         return v
 
 
+_accepted = positional_constructor(base.Accepted)
+_fill = positional_constructor(base.Fill)
+_cancelled = positional_constructor(base.Cancelled)
+
+
 class _FastEdge(DecimalEdge):
     """:class:`DecimalEdge` with cached conversions for the hot commands and events (new orders,
     acks, fills, cancels); everything else goes through the plain edge.  Results are identical."""
@@ -226,29 +236,32 @@ class _FastEdge(DecimalEdge):
     def to_event(self, event: raw.Event) -> base.VenueEvent:
         kind = type(event)
         if kind is raw.Accepted:
-            c = self.conv(event.symbol)
+            c = self._conv.get(event.symbol) or self.conv(event.symbol)  # type: ignore[arg-type]
             if c is not None:
                 e: Any = event
-                return base.Accepted(
+                return _accepted(
                     e.ts, e.symbol, str(e.order_id), e.owner, e.cl_ord_id, str(e.exec_id), e.side, e.ord_type, e.tif,
                     c.quantity(e.qty), c.price(e.price) if e.price > 0 else None,
                     c.price(e.stop_px) if e.stop_px > 0 else None,
                 )  # fmt: skip
         elif kind is raw.Fill:
-            c = self.conv(event.symbol)
+            c = self._conv.get(event.symbol) or self.conv(event.symbol)  # type: ignore[arg-type]
             if c is not None:
                 e = event
-                avg = Decimal(e.notional) / Decimal(e.cum_qty) * c.inst.tick_size
-                return base.Fill(
+                if e.notional == e.last_px * e.cum_qty:  # all at one price: the same Decimal, cached
+                    avg = c.price(e.last_px)
+                else:
+                    avg = Decimal(e.notional) / Decimal(e.cum_qty) * c.inst.tick_size
+                return _fill(
                     e.ts, e.symbol, str(e.order_id), e.owner, e.cl_ord_id, str(e.exec_id), e.side, str(e.match_id),
                     c.quantity(e.last_qty), c.price(e.last_px), c.quantity(e.cum_qty), c.quantity(e.leaves_qty), avg,
                     e.liquidity, e.account,
                 )  # fmt: skip
         elif kind is raw.Cancelled:
-            c = self.conv(event.symbol)
+            c = self._conv.get(event.symbol) or self.conv(event.symbol)  # type: ignore[arg-type]
             if c is not None:
                 e = event
-                return base.Cancelled(
+                return _cancelled(
                     e.ts, e.symbol, str(e.order_id), e.owner, e.cl_ord_id, e.orig_cl_ord_id, str(e.exec_id), e.side,
                     c.quantity(e.cum_qty) if e.cum_qty else Decimal(0), c.quantity(e.cancelled_qty), e.reason,
                 )  # fmt: skip
@@ -299,7 +312,10 @@ class InternalVenue(Venue):
         self.group_commit = group_commit
         self._engine = MatchingEngine(stp_defaults=self._stp_defaults)
         self._edge = _FastEdge(self._engine)
-        self._md = MarketData(self._engine)
+        #: level diffs are computed only for instruments a market data listener reads them of:
+        #: None = every instrument (a listener subscribed with ``book_levels=True``)
+        self._md_levels: set[str] | None = set()
+        self._md = self._new_market_data()
         self._views = OrderViews()
         self._specs: dict[str, InstrumentSpec] = {}
         self._kills: list[tuple[str | None, str | None]] = []  # (account, owner); None = any
@@ -315,7 +331,7 @@ class InternalVenue(Venue):
         self._listeners: list[VenueListener] = []
         self._md_listeners: list[MarketDataListener] = []
         self._held: list[tuple[list[base.VenueEvent], list[MarketDataEvent]]] = []
-        self._outbox: deque[tuple[bool, Any]] = deque()
+        self._outbox: deque[tuple[bool, list[Any]]] = deque()
         self._delivering = False
 
     # ------------------------------------------------------------------ construction
@@ -407,9 +423,23 @@ class InternalVenue(Venue):
     def subscribe(self, listener: VenueListener) -> None:
         self._listeners.append(listener)
 
-    def subscribe_market_data(self, listener: MarketDataListener) -> None:
-        """Deliver every future market data event to ``listener`` (after the command's venue events)."""
+    def subscribe_market_data(self, listener: MarketDataListener, *, book_levels: bool = True) -> None:
+        """Deliver every future market data event to ``listener`` (after the command's venue events).
+
+        ``book_levels=False``: the listener needs :class:`BookLevelChanged` only for the instruments
+        it names with :meth:`publish_book_levels` (the venue then skips the level diffs of the
+        others, a few microseconds per command; prints, statistics and phases always flow)."""
         self._md_listeners.append(listener)
+        if book_levels and self._md_levels is not None:
+            self._md_levels = None
+            self._md.track_all_levels()
+
+    def publish_book_levels(self, symbol: str) -> None:
+        """Publish :class:`BookLevelChanged` for ``symbol`` from now on, relative to its book now
+        (what :meth:`book_levels` returns right after this call)."""
+        if self._md_levels is not None and symbol not in self._md_levels:
+            self._md_levels.add(symbol)
+            self._md.track_levels(symbol)
 
     def submit(self, request: OrderRequest) -> None:
         self._run(request)
@@ -627,8 +657,10 @@ class InternalVenue(Venue):
 
     def _enqueue(self, events: list[base.VenueEvent], md: list[MarketDataEvent]) -> None:
         out = self._outbox
-        out.extend((True, e) for e in events)
-        out.extend((False, m) for m in md)
+        if events:
+            out.append((True, events))
+        if md:
+            out.append((False, md))
 
     def _drain(self) -> None:
         if self._delivering:
@@ -637,9 +669,16 @@ class InternalVenue(Venue):
         try:
             out = self._outbox
             while out:
-                is_venue, item = out.popleft()
-                for listener in self._listeners if is_venue else self._md_listeners:
-                    listener(item)
+                is_venue, items = out.popleft()  # one command's venue events, or its market data
+                listeners = self._listeners if is_venue else self._md_listeners
+                for i, item in enumerate(items):
+                    try:
+                        for listener in listeners:
+                            listener(item)
+                    except BaseException:
+                        if i + 1 < len(items):
+                            out.appendleft((is_venue, items[i + 1 :]))  # the rest stays queued
+                        raise
         finally:
             self._delivering = False
 
@@ -654,7 +693,7 @@ class InternalVenue(Venue):
         evs: list[raw.Event]
         if isinstance(command, OrderRequest):
             account = command.account
-            if self._blocked(command.account, command.owner):
+            if self._kills and self._blocked(command.account, command.owner):
                 reject = base.Rejected(
                     ts, command.symbol, command.owner, command.cl_ord_id, f"K{seq}", command.side,
                     RejectReason.EXCHANGE_CLOSED, KILL_SWITCH_TEXT,
@@ -700,14 +739,22 @@ class InternalVenue(Venue):
         else:  # pragma: no cover - records.decode only builds the types above
             raise TypeError(f"not a venue command: {command!r}")
         to_event = self._edge.to_event
-        events = [to_event(e) for e in evs]
-        views = self._views
-        for e in events:
-            views.on_event(e, account)
+        on_event = self._views.on_event
+        events: list[base.VenueEvent] = []
+        for e in evs:
+            event = to_event(e)
+            events.append(event)
+            on_event(event, account)
         md = self._md.on_command(seq, evs, end_of_day=end_of_day)
         if end_of_day:
-            views.forget_done()
+            self._views.forget_done()
         return events, md, result
+
+    def _new_market_data(self) -> MarketData:
+        md = MarketData(self._engine, all_levels=self._md_levels is None)
+        for symbol in self._md_levels or ():
+            md.track_levels(symbol)
+        return md
 
     def _blocked(self, account: str, owner: str) -> bool:
         for acct, own in self._kills:
@@ -757,6 +804,6 @@ class InternalVenue(Venue):
         self._kills = [(a, o) for a, o in state["kills"]]
         self._engine = load_engine(specs, state["engine"], stp_defaults=self._stp_defaults)
         self._edge = _FastEdge(self._engine)
-        self._md = MarketData(self._engine)
+        self._md = self._new_market_data()
         self._md.load(state["md"])
         self._views = OrderViews.load(state["views"])

@@ -255,3 +255,19 @@ def test_cancel_on_disconnect(rig: Rig) -> None:
     assert [(m.get(11), m.get(378)) for m in cancelled] == [("A1", "12")]
     assert [(m.get(11), m.get(378)) for m in k.sent if m.get(150) == "4"] == [("K1", None)]  # 4.4 has no 12
     assert not [m for m in n.sent if m.get(150) == "4"]
+
+
+def test_market_data_levels_are_computed_from_the_first_request_on(rig: Rig) -> None:
+    """The venue computes level diffs of a book only once someone asked for it; the first X after
+    the request still carries the whole level (orders entered before the request included)."""
+    a, m = rig.session("A"), rig.session("M")
+    rig.order(a, "A1", "1", "100", "10.5")
+    rig.order(a, "A2", "1", "70", "10.4", symbol="MSFT")  # a book nobody asks for
+    rig.exchange.from_app(md_request("MD1", types="01"), m.session_id)
+    rig.order(a, "A3", "1", "50", "10.5")
+    (x,) = m.of_type("X")
+    entries = x.groups(268, {279, 269, 55, 270, 271, 346, 290})
+    assert [(e.get(279), e.get(269), e.get(270), e.get(271)) for e in entries] == [("1", "0", "10.5", "150")]
+    rig.order(a, "A4", "2", "70", "10.4", symbol="MSFT")  # trades on MSFT: nothing for an IBM subscriber
+    assert len(m.of_type("X")) == 1
+    rig.venue.check_invariants()

@@ -206,3 +206,51 @@ def test_diff_stream_rebuilds_the_book(seed: int) -> None:
         want.update({(spec.symbol, S, lv.price): (lv.qty, lv.orders) for lv in view.asks})
         assert {k: val for k, val in books.items() if k[0] == spec.symbol} == want
     assert prints
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_book_levels_on_demand_diffs_rebuild_the_book_from_the_moment_asked(seed: int) -> None:
+    """A listener with ``book_levels=False`` gets no level diffs until it names an instrument; from
+    then on the diffs of that instrument, applied to ``book_levels`` read at that moment, give the
+    book.  Prints and statistics flow throughout, and the state hash does not depend on it."""
+    clock, twin_clock = StepClock(), StepClock()
+    v = InternalVenue("INTERNAL", SPECS, MemoryJournal(), clock, snapshot_every=0)
+    twin = InternalVenue("INTERNAL", SPECS, MemoryJournal(), twin_clock, snapshot_every=0)
+    md_of(twin)  # the twin computes every level diff
+    seen: list[Any] = []
+    v.subscribe_market_data(seen.append, book_levels=False)
+    run_random(v, seed, 300, clock, check=True)
+    run_random(twin, seed, 300, twin_clock, check=True)
+    assert not any(isinstance(m, BookLevelChanged) for m in seen)
+    assert any(isinstance(m, TradePrinted) for m in seen) and any(isinstance(m, StatsChanged) for m in seen)
+    watched = SPECS[0].symbol
+    v.publish_book_levels(watched)
+    view = v.book_levels(watched)
+    books = {(B, lv.price): (lv.qty, lv.orders) for lv in view.bids}
+    books.update({(S, lv.price): (lv.qty, lv.orders) for lv in view.asks})
+    seen.clear()
+    run_random(v, seed + 100, 300, clock, start=300, check=True)
+    run_random(twin, seed + 100, 300, twin_clock, start=300, check=True)
+    level_events = [m for m in seen if isinstance(m, BookLevelChanged)]
+    assert level_events and {m.symbol for m in level_events} == {watched}
+    for m in level_events:
+        key = (m.side, m.price)
+        assert books.get(key) != (m.qty, m.orders), "a diff that changes nothing"
+        if m.qty == 0:
+            del books[key]
+        else:
+            books[key] = (m.qty, m.orders)
+    view = v.book_levels(watched)
+    want = {(B, lv.price): (lv.qty, lv.orders) for lv in view.bids}
+    want.update({(S, lv.price): (lv.qty, lv.orders) for lv in view.asks})
+    assert books == want
+    assert v.state_hash() == twin.state_hash()
+
+
+def test_subscribing_for_every_level_later_starts_from_the_current_book(venue: InternalVenue) -> None:
+    venue.subscribe_market_data(lambda m: None, book_levels=False)
+    venue.submit(order("b1", B, 10, "9.99"))
+    seen = md_of(venue)  # book_levels=True: every instrument from now on
+    venue.submit(order("b2", B, 5, "9.99"))
+    assert [m for m in seen if isinstance(m, BookLevelChanged)] == [lvl(3, B, "9.99", 15, 2)]
+    venue.check_invariants()

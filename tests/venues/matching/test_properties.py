@@ -84,8 +84,12 @@ class Auditor:
             assert o.cum_qty == self.cum.get(o.order_id, 0)
 
 
-def replay(log: list[tuple[Any, int]]) -> tuple[list[Any], str]:
+def replay(log: list[tuple[Any, int]], *, fast_paths: bool = True) -> tuple[list[Any], str]:
     engine = make_engine()
+    if not fast_paths:
+        engine = MatchingEngine(
+            [engine.instrument("X")], stp_defaults={"C": SelfTradePrevention.DECREMENT_AND_CANCEL}, fast_paths=False
+        )
     out: list[Any] = []
     for cmd, ts in log:
         out.extend(engine.process(cmd, ts))
@@ -205,6 +209,7 @@ class MatchingMachine(RuleBasedStateMachine):
         events, digest = replay(self.log)
         assert events == self.events
         assert digest == self.engine.state_hash()
+        assert replay(self.log, fast_paths=False) == (events, digest)  # the general handlers agree
 
 
 MatchingMachine.TestCase.settings = settings(

@@ -23,7 +23,9 @@ Rules (one place for each; scenario tests in ``tests/venues/matching`` name them
   clock is read (``ts`` is given); :meth:`MatchingEngine.state_hash` fingerprints the whole state.
 
 The continuous-trading path (new limit, cancel, replace, match) avoids Decimal and allocations other
-than the events it returns.
+than the events it returns; its three commonest cases (a move that does not cross, a plain limit
+order, a cancel of a resting order) take the flat fast paths of ``fast_paths.py``, which hand every
+other case to the general handlers below and give identical results.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ from .events import (
     Restated,
     Triggered,
 )
+from .fast_paths import FastPaths
 from .instrument import Instrument
 from .market import Market
 
@@ -126,12 +129,13 @@ class PhaseTransitionError(ValueError):
     """An operator asked for a phase change the transition table does not allow."""
 
 
-class MatchingEngine:
+class MatchingEngine(FastPaths):
     """Order books of a set of instruments and the rules that match them.
 
     ``process(command, ts)`` applies one command at time ``ts`` (integer nanoseconds) and returns
     the events it caused, in order.  The same commands with the same timestamps always give the
-    same events and the same :meth:`state_hash`.
+    same events and the same :meth:`state_hash`.  ``fast_paths=False`` sends every command through
+    the general handlers (the fast paths of ``fast_paths.py`` give identical results; tests compare).
     """
 
     def __init__(
@@ -140,6 +144,7 @@ class MatchingEngine:
         *,
         phase: TradingPhase = TradingPhase.CONTINUOUS,
         stp_defaults: Mapping[str, SelfTradePrevention] | None = None,
+        fast_paths: bool = True,
     ) -> None:
         self._markets: dict[str, Market] = {}
         self._stp_defaults = dict(stp_defaults or {})
@@ -149,9 +154,9 @@ class MatchingEngine:
         self._prio_seq = 0
         self._gtd: list[tuple[int, int, str]] = []  # (expire_time, order_id, symbol), lazily pruned
         self._handlers: dict[type, Callable[[object, int, list[Event]], None]] = {
-            NewOrder: self._on_new,  # type: ignore[dict-item]
-            CancelOrder: self._on_cancel,  # type: ignore[dict-item]
-            ReplaceOrder: self._on_replace,  # type: ignore[dict-item]
+            NewOrder: self._fast_new if fast_paths else self._on_new,  # type: ignore[dict-item]
+            CancelOrder: self._fast_cancel if fast_paths else self._on_cancel,  # type: ignore[dict-item]
+            ReplaceOrder: self._fast_replace if fast_paths else self._on_replace,  # type: ignore[dict-item]
             MassCancel: self._on_mass_cancel,  # type: ignore[dict-item]
             AdvanceTime: self._on_advance_time,  # type: ignore[dict-item]
             EndOfDay: self._on_end_of_day,  # type: ignore[dict-item]
