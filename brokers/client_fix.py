@@ -19,6 +19,12 @@ Guarantees (see ``brokers/client/writer.py`` for the batching ones):
   pro-rata hold settlement.  A replace opens a new booking version for the leaves quantity
   (its new reservation) before the venue is asked, and closes the old one when the venue confirms
   (or the new one when it refuses).
+* **Open quantity.**  A working buy counts its leaves quantity as open for the position limits
+  (:meth:`ClientApplication.track_open_buy`), released as reservations are: on fill (the filled
+  quantity counts as held until its booking commits), cancel, expiry and reject.
+* **Fees.**  Each fill is booked with the account's fee (``FillToBook.fees``: fee legs to the
+  house fees account) and reported as Commission(12) with CommType(13)=3; a buy reserves the
+  fee of one fill of its notional with it (see :class:`~brokers.oms.context.FeeSchedule`).
 * **Every reject has its FIX message.**  Order rejects: ER 39=8 with 103 and Text naming the
   rule; cancel/replace rejects: 35=9 with 102; mass cancel refusals: 35=r 531=0.
 
@@ -70,6 +76,7 @@ from venues import base as v
 __all__ = ["ClientApplication", "Entitlement"]
 
 ZERO = Decimal(0)
+_NS_PER_DAY = 86_400 * 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +142,7 @@ class ClientApplication(Application):
         self.cancel_on_disconnect = cancel_on_disconnect
         #: order_id -> Text of the cancels the broker asked for (kill switch, cancel on disconnect)
         self._broker_cancels: dict[str, str] = {}
+        self._day: tuple[int, int, _dt.date] = (0, 0, _dt.date(1970, 1, 1))  # [start, end) ns of the cached day
         dispatcher.subscribe(self.on_venue_event)
         self._handlers: dict[str, Callable[[FixMessage, SessionID], None]] = {
             "D": self._on_new_order,
@@ -169,7 +177,13 @@ class ClientApplication(Application):
         self.outbox.send(message, session_id, after)
 
     def _trading_day(self, now_ns: int) -> _dt.date:
-        return utc_from_ns(now_ns).date()
+        start, end, day = self._day
+        if start <= now_ns < end:
+            return day
+        day = utc_from_ns(now_ns).date()
+        start = (now_ns // _NS_PER_DAY) * _NS_PER_DAY
+        self._day = (start, start + _NS_PER_DAY, day)
+        return day
 
     def entitlement(self, session_id: SessionID) -> Entitlement:
         return self.entitlements.get(session_id) or Entitlement(frozenset())
@@ -270,6 +284,7 @@ class ClientApplication(Application):
         gorder = GatewayOrder(order, session_id, route.venue, venue_cl_ord_id=order_id, booking_id=order_id,
                               currency=currency, reservation=verdict.reservation)
         self.store.add(gorder)
+        self.track_open_buy(gorder)
         venue_request = v.OrderRequest(
             symbol=new.symbol, owner=owner, cl_ord_id=order_id, side=new.side, qty=new.qty,
             ord_type=new.ord_type, price=new.price, stop_px=new.stop_px, tif=new.tif, account=account,
@@ -312,6 +327,7 @@ class ClientApplication(Application):
         if error is not None:
             g.order.on_rejected()
             self.store.forget(g)
+            self.track_open_buy(g)
             reason, text = self._registry_refusal(error)
             self._report(g, "8", now, text=text, ord_rej_reason=reason)
             return
@@ -325,12 +341,33 @@ class ClientApplication(Application):
             return OrdRejReason.ORDER_EXCEEDS_LIMIT, f"buying power: {error}"
         return OrdRejReason.OTHER, f"registry: {error}"
 
+    # ---- open buy quantity (position limits) ----------------------------------------------------
+
+    def track_open_buy(self, g: GatewayOrder) -> None:
+        """Bring the open buy quantity ``g`` counts for its account up to date: its leaves quantity
+        while it works (the larger of the old and new leaves while a replace is pending), zero once
+        it is filled, cancelled, expired or rejected.  Sells count through their instrument holds."""
+        order = g.order
+        if order.side is not v.Side.BUY:
+            return
+        qty = order.leaves_qty
+        pending = g.pending
+        if qty and pending is not None and pending.qty is not None and pending.qty - order.cum_qty > qty:
+            qty = pending.qty - order.cum_qty
+        if qty != g.open_buy:
+            self.accounts.add_open_buy(order.account, order.symbol, qty - g.open_buy)
+            g.open_buy = qty
+
     # ---- reports -------------------------------------------------------------------------------
 
     def _report(self, g: GatewayOrder, exec_type: str, now: int, *, after: int = 0, exec_id: str | None = None,
                 **kw: Any) -> None:
+        static = g.fix_static
+        if static is None:
+            static = g.fix_static = tr.static_fields(g.order)
         self._send(tr.execution_report(g.session_id.begin_string, g.order, exec_id=exec_id or self.ids.exec_id(),
-                                       exec_type=exec_type, transact_ns=now, **kw), g.session_id, after)
+                                       exec_type=exec_type, transact_ns=now, static=static, **kw),  # type: ignore[arg-type]
+                   g.session_id, after)
 
     def _cancel_reject(self, session_id: SessionID, g: GatewayOrder | None, cl_ord_id: str, orig: str | None,
                        response_to: str, reason: int, text: str, after: int = 0) -> None:
@@ -440,6 +477,7 @@ class ClientApplication(Application):
         self.store.index_venue_id(g, venue_id)
         self.store.index_cl_ord_id(g, req.cl_ord_id)
         order.on_replace_requested(req.cl_ord_id, req.qty, price)
+        self.track_open_buy(g)
         reservations = self._reservations(order.side, order.symbol, g.currency, verdict.reservation, leaves)
         booked = BookedOrder(venue_id, order.account, order.symbol, _ledger_side(order.side), leaves, price,
                              g.currency)
@@ -463,6 +501,7 @@ class ClientApplication(Application):
         if error is not None:
             g.pending = None
             g.order.on_replace_rejected()
+            self.track_open_buy(g)
             _, text = self._registry_refusal(error)
             self._cancel_reject(g.session_id, g, pending.cl_ord_id, pending.orig_cl_ord_id, "2",
                                 CxlRejReason.BROKER_OPTION, text)
@@ -569,6 +608,7 @@ class ClientApplication(Application):
         batch = self._close(g, g.booking_id, status, [{"t": "done", "id": g.order_id}])
         self.store.forget(g)
         self._broker_cancels.pop(g.order_id, None)
+        self.track_open_buy(g)
         return batch
 
     def _on_accepted(self, venue: str, e: v.Accepted) -> None:
@@ -593,9 +633,10 @@ class ClientApplication(Application):
         order = g.order
         if order.status is ClientOrderStatus.PENDING_NEW:  # an asynchronous venue may skip the ack
             order.on_ack()
+        fee = self.accounts.fees_for(order.account).fee(e.last_qty * e.last_px)
         fill = FillToBook(venue=venue, exec_id=e.exec_id, order_id=g.booking_id, account=order.account,
                           symbol=order.symbol, side=_ledger_side(order.side), qty=e.last_qty, price=e.last_px,
-                          currency=g.currency, ts=utc_from_ns(e.ts))
+                          currency=g.currency, ts=utc_from_ns(e.ts), fees=fee)
         book = BookFill(fill)
         try:
             order.on_fill(e.last_qty, e.last_px)
@@ -603,6 +644,7 @@ class ClientApplication(Application):
             self.writer.submit(book)
             twisted_log.msg(f"fixgate: fill {venue}/{e.exec_id} booked but not reportable: {exc}")
             return
+        self.track_open_buy(g)
         pending = g.pending
         done = order.status is ClientOrderStatus.FILLED
         if done and pending is None and g.booking_id is not None:
@@ -610,10 +652,11 @@ class ClientApplication(Application):
             book.close = CloseOrder(g.booking_id, order.account, OrderState.CANCELLED,
                                     journal=[{"t": "done", "id": g.order_id}])
         batch = self.writer.submit(book)
+        if order.side is v.Side.BUY:
+            self.accounts.fill_locally(batch, order.account, order.symbol, e.last_qty)
         cl_ord_id = order.cl_ord_id
         self._report(g, "F", e.ts, after=batch, exec_id=fill_exec_id(venue, e.exec_id), last_qty=e.last_qty,
-                     last_px=e.last_px, cl_ord_id=cl_ord_id,
-                     orig_cl_ord_id=order.orig_cl_ord_id)
+                     last_px=e.last_px, cl_ord_id=cl_ord_id, orig_cl_ord_id=order.orig_cl_ord_id, commission=fee)
         if book.close is not None:
             self.store.forget(g)
             self._broker_cancels.pop(g.order_id, None)
@@ -680,6 +723,7 @@ class ClientApplication(Application):
         g.booking_id = pending.booking_id or old_booking
         g.venue_cl_ord_id = pending.venue_cl_ord_id
         g.reservation = pending.reservation
+        self.track_open_buy(g)
         record = {"t": "replaced", "id": g.order_id, "cl": order.cl_ord_id, "qty": str(order.qty),
                   "px": None if order.price is None else str(order.price),
                   "stop": None if order.stop_px is None else str(order.stop_px),
@@ -705,6 +749,7 @@ class ClientApplication(Application):
             response_to = "1"
         else:
             g.order.on_replace_rejected()
+            self.track_open_buy(g)
             batch = self._close(g, pending.booking_id, OrderState.CANCELLED)
             response_to = "2"
         self._cancel_reject(g.session_id, g, pending.cl_ord_id, pending.orig_cl_ord_id, response_to,

@@ -17,6 +17,7 @@ of the working orders (ClOrdID chain, session, venue); bookings are idempotent o
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -35,7 +36,7 @@ from brokers.domain.accounts import Account
 from brokers.domain.limits import LimitsBook
 from brokers.domain.orders import ClientOrder, ClientOrderStatus
 from brokers.gateway_config import GatewayConfig
-from brokers.oms.context import FeeSchedule, InstrumentInfo
+from brokers.oms.context import InstrumentInfo
 from brokers.oms.reservations import Reservation
 from brokers.oms.vetting import Vetter
 from brokers.recovery import Reconciler
@@ -53,6 +54,26 @@ Echo = Callable[[str], None]
 
 def _wall_ns() -> int:
     return time.time_ns()
+
+
+#: young-generation threshold of the cyclic GC once the gateway runs (CPython's default is 700):
+#: an order allocates hundreds of short-lived containers, so the default collects every few orders
+GC_YOUNG_THRESHOLD = 5000
+
+
+def freeze_startup_objects() -> int:
+    """Collect once, then ``gc.freeze()``: the objects of a started gateway (modules, SQLAlchemy
+    metadata, FIX dictionaries, venue books, recovered orders) stay alive for the whole run, and
+    the cyclic collector's full collections no longer walk them -- on the reactor thread that was
+    tens of µs per order.  The young generation's threshold is raised to
+    :data:`GC_YOUNG_THRESHOLD` (fewer, equally cheap young collections).  Returns the number of
+    objects frozen."""
+    gc.collect()
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    if young < GC_YOUNG_THRESHOLD:
+        gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+    return gc.get_freeze_count()
 
 
 class Gateway(service.MultiService):
@@ -79,9 +100,10 @@ class Gateway(service.MultiService):
         self.external_service = self._open_external_venues()
         self.recovery: Reconciler | None = None
         if self.internal is not None:  # crash recovery, phase 1: book journaled fills, close dead bookings
-            self.recovery = Reconciler(self.registry, self.internal, config.order_journal, clock_ns)
+            self.recovery = Reconciler(self.registry, self.internal, config.order_journal, clock_ns,
+                                       fees=config.fees.for_account)
             self.recovery.reconcile_registry()
-        self.accounts = AccountCache(FeeSchedule())
+        self.accounts = AccountCache(config.fees)
         for account in self.registry.accounts():
             if account.kind.value == "CLIENT":
                 self.accounts.load(account, self.registry.balances(account.name))
@@ -219,11 +241,12 @@ class Gateway(service.MultiService):
             order.cl_ord_id = order.cl_ord_id_chain[-1]
             reservation = None
             if order.side is Side.BUY and price is not None:
-                reservation = Reservation.for_buy(qty - cum, price, FeeSchedule())
+                reservation = Reservation.for_buy(qty - cum, price, self.accounts.fees_for(order.account))
             g = GatewayOrder(order, session_id, new["venue"], venue_cl_ord_id=last["vcl"],
                              booking_id=bookings[-1], currency=new.get("cur", "USD"), reservation=reservation,
                              id_tag=f"{self.ids.prefix}-")
             store.add(g)
+            self.application.track_open_buy(g)
             for cl in order.cl_ord_id_chain[:-1]:
                 store.index_cl_ord_id(g, cl)
             count += 1
@@ -257,10 +280,14 @@ class Gateway(service.MultiService):
 
     def privilegedStartService(self) -> None:
         """Bind the OMS admin channel on ``AdminPort`` (as twistd binds ports here; ``fixgate run``
-        calls this, tests that only ``listen()`` + ``startService()`` open it with ``listen_admin``)."""
+        calls this, tests that only ``listen()`` + ``startService()`` open it with ``listen_admin``),
+        and with ``GCFreeze=Y`` (the default) move everything built so far out of the collector's
+        reach (:func:`freeze_startup_objects`)."""
         if self.config.admin_port and self.admin_listener is None:
             port = self.listen_admin()
             self.echo(f"fixgate: OMS admin channel on 127.0.0.1:{port}")
+        if self.config.gc_freeze:
+            freeze_startup_objects()
         super().privilegedStartService()
 
     def startService(self) -> None:

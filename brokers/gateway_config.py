@@ -29,8 +29,23 @@ Gateway keys, read from the ``[DEFAULT]`` block (errors name ``file:line: Key``)
                                    start only (when the account does not exist yet)
 ``MaxOrderQty``, ``MaxOrderNotional``, ``CollarPct``, ``MarketProtectionPct``,
 ``MinPrice``, ``MaxPrice``         firm limits (absent: no limit)
+``MaxLongPosition``,               firm position limits per instrument: holdings + open buys +
+``MaxShortPosition``               the order may not exceed ``MaxLongPosition``; open sells + the
+                                   order - holdings may not exceed ``MaxShortPosition`` (absent:
+                                   no limit)
+``FeeBps`` / ``FeeFixed`` /        the firm fee schedule, charged per fill: ``FeeBps`` basis points
+``FeeMinimum``                     of the fill's notional plus ``FeeFixed`` per fill, at least
+                                   ``FeeMinimum`` (rounded up to the cent; absent: 0).  Booked as
+                                   fee legs to the house fees account; buy orders reserve notional
+                                   + the fee of one fill, and buying power counts it
+``Fees.<ACCOUNT>``                 the account's own schedule, replacing the firm's:
+                                   ``bps:2.5,fixed:1.00,min:0`` (keys optional, absent = 0)
 ``DuplicateWindowSeconds``         duplicate-order detection window (absent: off)
 ``ThrottleMessages`` / ``ThrottleSeconds``  per-session message throttle (absent: off)
+``GCFreeze``                       ``Y`` (default): when ``fixgate run`` starts, the objects built so
+                                   far are frozen out of Python's cyclic garbage collector
+                                   (``gc.freeze``), so its full collections stop walking them, and
+                                   its young-generation threshold is raised from 700 to 5000
 ``AdminPort``                      the OMS admin channel on 127.0.0.1 (``fixgate oms ...``;
                                    the demo uses 9879; 0 or absent: none)
 =================================  =======================================================
@@ -45,6 +60,7 @@ from pathlib import Path
 
 from brokers.client_fix import Entitlement
 from brokers.domain.limits import Limits, Throttle
+from brokers.oms.context import FeeSchedule, FeeSchedules
 from brokers.routing.router import RoutingError, RoutingPolicy
 from fix_engine.config import ConfigEntry, ConfigError, SessionConfig, load_config, parse_config
 from fix_engine.session.session_id import SessionID
@@ -87,6 +103,10 @@ class GatewayConfig:
     #: client sessions whose working DAY orders are cancelled when they disconnect
     cancel_on_disconnect: frozenset[SessionID] = frozenset()
     admin_port: int = 0
+    #: fee schedules: the firm's (``FeeBps``/``FeeFixed``/``FeeMinimum``) and ``Fees.<ACCOUNT>``
+    fees: FeeSchedules = field(default_factory=FeeSchedules)
+    #: ``GCFreeze``: freeze the startup objects out of the cyclic GC when ``fixgate run`` starts
+    gc_freeze: bool = True
 
     @property
     def accounts(self) -> list[str]:
@@ -106,6 +126,15 @@ def _decimal(entry: ConfigEntry | None) -> Decimal | None:
     if not value.is_finite() or value < 0:
         raise entry.error(f"{entry.value!r} must be a non-negative number")
     return value
+
+
+def _bool(entry: ConfigEntry | None, default: bool) -> bool:
+    if entry is None or entry.value == "":
+        return default
+    value = entry.value.strip().upper()
+    if value not in ("Y", "N"):
+        raise entry.error(f"{entry.value!r}: expected Y or N")
+    return value == "Y"
 
 
 def _funding(entry: ConfigEntry) -> dict[str, Decimal]:
@@ -143,12 +172,47 @@ def _limits(defaults: Mapping[str, ConfigEntry]) -> Limits:
             min_price=_decimal(defaults.get("MinPrice")),
             max_price=_decimal(defaults.get("MaxPrice")),
             duplicate_window_seconds=_decimal(defaults.get("DuplicateWindowSeconds")),
+            max_long_position=_decimal(defaults.get("MaxLongPosition")),
+            max_short_position=_decimal(defaults.get("MaxShortPosition")),
             throttle=throttle,
         )
         limits.check_consistent()
     except ValueError as exc:
         raise ConfigError(str(exc), source=next(iter(defaults.values())).source if defaults else "") from None
     return limits
+
+
+_FEE_KEYS = {"bps": "bps", "fixed": "fixed", "min": "minimum"}
+
+
+def _fee_schedule(entry: ConfigEntry) -> FeeSchedule:
+    """``Fees.<ACCOUNT>=bps:2.5,fixed:1.00,min:0`` -> FeeSchedule (keys optional, absent = 0)."""
+    values: dict[str, Decimal] = {}
+    for part in (p.strip() for p in entry.value.split(",")):
+        if not part:
+            continue
+        key, sep, amount = part.partition(":")
+        name = _FEE_KEYS.get(key.strip().lower())
+        if not sep or name is None:
+            raise entry.error(f"{part!r}: expected bps:N, fixed:AMOUNT or min:AMOUNT")
+        try:
+            value = Decimal(amount.strip())
+        except InvalidOperation:
+            raise entry.error(f"{amount.strip()!r} is not a number") from None
+        if not value.is_finite() or value < 0:
+            raise entry.error(f"{part!r}: must be a non-negative number")
+        values[name] = value
+    return FeeSchedule(**values)
+
+
+def _fees(defaults: Mapping[str, ConfigEntry]) -> FeeSchedules:
+    firm = FeeSchedule(
+        bps=_decimal(defaults.get("FeeBps")) or Decimal(0),
+        fixed=_decimal(defaults.get("FeeFixed")) or Decimal(0),
+        minimum=_decimal(defaults.get("FeeMinimum")) or Decimal(0),
+    )
+    by_account = {key.split(".", 1)[1]: _fee_schedule(e) for key, e in defaults.items() if key.startswith("Fees.")}
+    return FeeSchedules(firm, by_account)
 
 
 def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> GatewayConfig:
@@ -226,6 +290,8 @@ def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> Gatew
         drop_copy=drop_copy,
         cancel_on_disconnect=frozenset(cancel_on_disconnect),
         admin_port=admin_port,
+        fees=_fees(defaults),
+        gc_freeze=_bool(defaults.get("GCFreeze"), True),
     )
 
 
@@ -285,6 +351,8 @@ Fund.DEMO2={funding}
 MaxOrderQty=1000000
 MaxOrderNotional=50000000
 CollarPct=50
+# Position limits per instrument (MaxLongPosition / MaxShortPosition, counting open orders): off.
+# Fees per fill (FeeBps / FeeFixed / FeeMinimum; per account Fees.<ACCOUNT>=bps:N,fixed:X,min:Y): none.
 # OMS admin channel on 127.0.0.1 (fixgate oms limits/kill/release); 0 = none
 AdminPort={DEMO_ADMIN_PORT}
 

@@ -57,6 +57,7 @@ from brokers.client.orders import fill_exec_id, session_key
 from brokers.client.writer import utc_from_ns
 from brokers.domain.ledger import FillToBook, OrderState
 from brokers.domain.orders import ClientOrder, IllegalTransition, InvalidExecution
+from brokers.oms.context import NO_FEES, FeeSchedule
 from brokers.registry import Registry
 from fix_engine.codec.message import FixMessage
 from venues import base
@@ -175,8 +176,10 @@ class Reconciler:
     """Phase 1 (:meth:`reconcile_registry`) and phase 2 (:meth:`report_to_clients`); see the module doc."""
 
     def __init__(self, registry: Registry, venue: CapturingVenue, order_journal: str | Path,
-                 clock_ns: Callable[[], int]) -> None:
+                 clock_ns: Callable[[], int], fees: Callable[[str], FeeSchedule] | None = None) -> None:
         self.registry = registry
+        #: account -> its fee schedule: fills booked here are charged as the gateway charges them
+        self.fees: Callable[[str], FeeSchedule] = fees or (lambda account: NO_FEES)
         self.venue = venue
         self.venue_name = venue.name
         self.clock_ns = clock_ns
@@ -215,7 +218,8 @@ class Reconciler:
                 to_book.append(FillToBook(venue=venue, exec_id=f.exec_id, order_id=order.order_id,
                                           account=order.account, symbol=order.symbol, side=order.side,
                                           qty=f.last_qty, price=f.last_px, currency=order.currency,
-                                          ts=utc_from_ns(f.ts)))
+                                          ts=utc_from_ns(f.ts),
+                                          fees=self.fees(order.account).fee(f.last_qty * f.last_px)))
         if to_book:
             self.registry.book_fills(to_book)
             self.report.booked.extend(f.exec_id for f in to_book)

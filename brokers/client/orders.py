@@ -102,6 +102,8 @@ class GatewayOrder:
     pending: PendingRequest | None = None
     venue_ids: list[str] = field(default_factory=list)
     id_tag: str = ""  #: recovered orders: the new run's prefix, so request ids never repeat
+    open_buy: Decimal = Decimal(0)  #: the open buy quantity this order counts for its account (buys)
+    fix_static: tuple[bytes, ...] | None = None  #: translation.static_fields of the order, once built
 
     @property
     def order_id(self) -> str:

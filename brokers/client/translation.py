@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from brokers.domain.orders import ClientOrder
+from brokers.domain.orders import ClientOrder, ClientOrderStatus
 from fix_engine.application import FieldNotFoundReject, IncorrectDataFormat, IncorrectTagValue
 from fix_engine.codec.errors import FieldValueError
-from fix_engine.codec.message import FixMessage, format_epoch_timestamp
+from fix_engine.codec.message import FixMessage, format_decimal, format_epoch_timestamp, to_fix_bytes
 from venues.base import OrdType, Side, TimeInForce
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "parse_replace",
     "parse_status",
     "reject_report",
+    "static_fields",
 ]
 
 NONE = "NONE"
@@ -182,23 +184,82 @@ def _opt(msg: FixMessage, tag: int) -> str | None:
 # ---- parsing ------------------------------------------------------------------------------------
 
 
+_SIDE_OF: dict[bytes, Side] = {m.value.encode("ascii"): m for m in Side}
+_ORD_TYPE_OF: dict[bytes, OrdType] = {m.value.encode("ascii"): m for m in OrdType}
+_TIF_OF: dict[bytes, TimeInForce] = {m.value.encode("ascii"): m for m in TimeInForce}
+
+
+class _DecimalOf(dict):  # type: ignore[type-arg]
+    """Raw FIX bytes -> finite Decimal (None: not a number), bounded (prices and sizes repeat)."""
+
+    def __missing__(self, raw: bytes) -> Decimal | None:
+        try:
+            value: Decimal | None = Decimal(raw.decode("ascii"))
+        except (InvalidOperation, UnicodeDecodeError):
+            value = None
+        if value is not None and not value.is_finite():
+            value = None
+        if len(self) >= 4096:
+            self.clear()
+        self[raw] = value
+        return value
+
+
+_decimal_of = _DecimalOf().__getitem__
+
+
+def _fast_decimal(raw: bytes | None, tag: int, required: bool = False) -> Decimal | None:
+    if not raw:
+        if required:
+            raise FieldNotFoundReject(tag, f"required tag {tag} missing")
+        return None
+    value = _decimal_of(raw)
+    if value is None:
+        raise IncorrectDataFormat(tag, f"{raw.decode('ascii', 'replace')!r} is not a number")
+    return value
+
+
+def _fast_enum(raw: bytes | None, tag: int, table: dict[bytes, Any], default: Any = None,
+               required: bool = False) -> Any:
+    if not raw:
+        if required:
+            raise FieldNotFoundReject(tag, f"required tag {tag} missing")
+        return default
+    value = table.get(raw)
+    if value is None:
+        raise IncorrectTagValue(tag, f"unsupported value {raw.decode('ascii', 'replace')!r} for tag {tag}")
+    return value
+
+
+def _fast_str(raw: bytes | None) -> str | None:
+    return raw.decode("latin-1") if raw else None
+
+
 def parse_new_order(msg: FixMessage) -> NewOrderInput:
-    """NewOrderSingle (35=D) -> :class:`NewOrderInput`."""
-    ord_type = _enum(msg, 40, OrdType, required=True)
+    """NewOrderSingle (35=D) -> :class:`NewOrderInput` (raw bytes read once per tag)."""
+    raw = msg.get_raw
+    ord_type = _fast_enum(raw(40), 40, _ORD_TYPE_OF, required=True)
+    cl_ord_id = raw(11)
+    if not cl_ord_id:
+        raise FieldNotFoundReject(11, "required tag 11 missing")
+    account = _fast_str(raw(1))
+    symbol = raw(55)
+    if not symbol:
+        raise FieldNotFoundReject(55, "required tag 55 missing")
     return NewOrderInput(
-        cl_ord_id=_required(msg, 11),
-        account=_opt(msg, 1),
-        symbol=_required(msg, 55),
-        side=_enum(msg, 54, Side, required=True),
-        qty=_decimal(msg, 38, required=True),  # type: ignore[arg-type]
-        ord_type=ord_type,
-        price=_decimal(msg, 44),
-        stop_px=_decimal(msg, 99),
-        tif=_enum(msg, 59, TimeInForce, TimeInForce.DAY),
-        expire_time=_timestamp_ns(msg, 126),
-        ex_destination=_opt(msg, 100),
-        min_qty=_decimal(msg, 110),
-        display_qty=_decimal(msg, 1138) if msg.get(1138) else _decimal(msg, 111),
+        cl_ord_id.decode("latin-1"),
+        account,
+        symbol.decode("latin-1"),
+        _fast_enum(raw(54), 54, _SIDE_OF, required=True),
+        _fast_decimal(raw(38), 38, True),  # type: ignore[arg-type]
+        ord_type,
+        _fast_decimal(raw(44), 44),
+        _fast_decimal(raw(99), 99),
+        _fast_enum(raw(59), 59, _TIF_OF, TimeInForce.DAY),
+        _timestamp_ns(msg, 126),
+        _fast_str(raw(100)),
+        _fast_decimal(raw(110), 110),
+        _fast_decimal(raw(1138), 1138) if raw(1138) else _fast_decimal(raw(111), 111),
     )
 
 
@@ -256,6 +317,36 @@ def _is_42(begin_string: str) -> bool:
     return begin_string in ("FIX.4.0", "FIX.4.1", "FIX.4.2")
 
 
+class _DecimalBytes(dict):  # type: ignore[type-arg]
+    """Decimal -> FIX text bytes (plain notation), bounded; equal decimals have the same text."""
+
+    def __missing__(self, value: Decimal) -> bytes:
+        text = format_decimal(value).encode("ascii")
+        if len(self) >= 4096:
+            self.clear()
+        self[value] = text
+        return text
+
+
+_decimal_bytes = _DecimalBytes().__getitem__
+_ZERO_BYTES = b"0"
+_B: dict[object, bytes] = {member: member.value.encode("ascii")
+                           for enum in (Side, OrdType, TimeInForce) for member in enum}
+_STATUS_B: dict[ClientOrderStatus, bytes] = {s: s.ord_status.encode("ascii") for s in ClientOrderStatus}
+_NOT_WORKING = frozenset(s for s in ClientOrderStatus if s.is_terminal or s is ClientOrderStatus.DONE_FOR_DAY)
+
+
+def _bytes(value: object) -> bytes:
+    """A field value of an extra (tag, value) pair as bytes (see :func:`to_fix_bytes`)."""
+    if type(value) is bytes:
+        return value
+    if type(value) is str:
+        return value.encode()
+    if type(value) is Decimal:
+        return _decimal_bytes(value)
+    return to_fix_bytes(value)
+
+
 #: OrdRejReason(103) values each FIX version's dictionary knows; others are sent as the fallback
 #: (FIX.4.2 has no 99 "Other": 0 "Broker option"), the Text keeps the rule's explanation.
 _ORD_REJ_KNOWN: dict[str, tuple[frozenset[int], int]] = {
@@ -284,6 +375,13 @@ def _exec_type_for(begin_string: str, exec_type: str, ord_status: str) -> tuple[
     return exec_type, "0"
 
 
+def static_fields(order: ClientOrder) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes]:
+    """The report fields an order never changes, as bytes: Account(1), OrderID(37), OrdType(40),
+    Side(54), Symbol(55), TimeInForce(59) (a replace keeps them all); see ``execution_report``."""
+    return (order.account.encode(), order.order_id.encode(), _B[order.ord_type], _B[order.side],
+            order.symbol.encode(), _B[order.tif])
+
+
 def execution_report(
     begin_string: str,
     order: ClientOrder,
@@ -298,52 +396,70 @@ def execution_report(
     text: str | None = None,
     ord_rej_reason: int | None = None,
     restatement_reason: int | None = None,
+    commission: Decimal | None = None,
     extra: Iterable[tuple[int, object]] = (),
+    static: tuple[bytes, bytes, bytes, bytes, bytes, bytes] | None = None,
 ) -> FixMessage:
     """An ExecutionReport (35=8) for ``order`` as it stands now.
 
     37 is the broker's OrderID, 11 the ClOrdID being answered (default: the order's current one),
-    41 the one before it; 39/14/151/6 come from the order's status and executions.
+    41 the one before it; 39/14/151/6 come from the order's status and executions.  A non-zero
+    ``commission`` is sent as Commission(12) with CommType(13)=3 (absolute).
+
+    Built straight into ``bytes`` values (the hot path of every report the gateway sends);
+    ``static`` is :func:`static_fields` of ``order``, kept by the caller across reports.
     """
-    status = order.status.ord_status
-    fix_exec_type, exec_trans_type = _exec_type_for(begin_string, exec_type, status)
+    account, order_id, ord_type, side, symbol, tif = static if static is not None else static_fields(order)
+    status = order.status
+    dec = _decimal_bytes
+    cum_qty = order.cum_qty
+    if _is_42(begin_string):
+        fix_exec_type, exec_trans_type = _exec_type_for(begin_string, exec_type, status.value)
+    else:
+        fix_exec_type, exec_trans_type = exec_type, None
+    leaves = _ZERO_BYTES if status in _NOT_WORKING else dec(order.qty - cum_qty)
     fields: list[tuple[int, object]] = [
-        (1, order.account),
-        (6, order.avg_px),
-        (11, cl_ord_id or order.cl_ord_id),
-        (14, order.cum_qty),
-        (17, exec_id),
-        (37, order.order_id),
-        (38, order.qty),
-        (39, status),
-        (40, order.ord_type.value),
-        (54, order.side.value),
-        (55, order.symbol),
-        (59, order.tif.value),
+        (35, b"8"),
+        (1, account),
+        (6, _ZERO_BYTES if not cum_qty else dec(order.gross_notional / cum_qty)),
+        (11, (cl_ord_id or order.cl_ord_id).encode()),
+        (14, dec(cum_qty)),
+        (17, exec_id.encode()),
+        (37, order_id),
+        (38, dec(order.qty)),
+        (39, _STATUS_B[status]),
+        (40, ord_type),
+        (54, side),
+        (55, symbol),
+        (59, tif),
         (60, _ts(transact_ns)),
-        (150, fix_exec_type),
-        (151, order.leaves_qty),
+        (150, fix_exec_type.encode()),
+        (151, leaves),
     ]
-    orig = orig_cl_ord_id if orig_cl_ord_id is not None else None
-    if orig:
-        fields.append((41, orig))
+    append = fields.append
+    if orig_cl_ord_id:
+        append((41, orig_cl_ord_id.encode()))
     if order.price is not None:
-        fields.append((44, order.price))
+        append((44, dec(order.price)))
     if order.stop_px is not None:
-        fields.append((99, order.stop_px))
+        append((99, dec(order.stop_px)))
     if last_qty is not None:
-        fields.append((32, last_qty))
-        fields.append((31, last_px if last_px is not None else ZERO))
+        append((32, dec(last_qty)))
+        append((31, dec(last_px if last_px is not None else ZERO)))
+    if commission:
+        append((12, dec(commission)))
+        append((13, b"3"))
     if text:
-        fields.append((58, text))
+        append((58, text.encode()))
     if ord_rej_reason is not None:
-        fields.append((103, ord_rej_reason_for(begin_string, int(ord_rej_reason))))
+        append((103, b"%d" % ord_rej_reason_for(begin_string, int(ord_rej_reason))))
     if restatement_reason is not None:
-        fields.append((378, restatement_reason))
+        append((378, b"%d" % int(restatement_reason)))
     if exec_trans_type is not None:
-        fields.append((20, exec_trans_type))
-    fields.extend(extra)
-    return FixMessage.new("8", *fields)
+        append((20, exec_trans_type.encode()))
+    for tag, value in extra:
+        append((tag, _bytes(value)))
+    return FixMessage(fields)  # type: ignore[arg-type]
 
 
 def reject_report(

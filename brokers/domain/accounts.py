@@ -78,12 +78,15 @@ class InsufficientFunds(RegistryError):
 
 def to_amount(value: Decimal | int | str, what: str = "amount") -> Decimal:
     """``value`` as an exact Decimal of at most 8 places; floats and inexact values raise InvalidAmount."""
-    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
-        raise InvalidAmount(f"{what} must be a Decimal, int or str, not {type(value).__name__}")
-    try:
-        amount = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-    except InvalidOperation:
-        raise InvalidAmount(f"{what} {value!r} is not a number") from None
+    if type(value) is Decimal:  # the common case: no conversion
+        amount = value
+    else:
+        if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+            raise InvalidAmount(f"{what} must be a Decimal, int or str, not {type(value).__name__}")
+        try:
+            amount = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+        except InvalidOperation:
+            raise InvalidAmount(f"{what} {value!r} is not a number") from None
     if not amount.is_finite():
         raise InvalidAmount(f"{what} {value!r} is not finite")
     quantized = amount.quantize(AMOUNT_QUANTUM, rounding=ROUND_HALF_EVEN)

@@ -65,7 +65,10 @@ class Side(Enum):
 
 def utc(ts: _dt.datetime) -> _dt.datetime:
     """An aware UTC datetime (naive input is taken as UTC)."""
-    return ts.replace(tzinfo=_dt.UTC) if ts.tzinfo is None else ts.astimezone(_dt.UTC)
+    tz = ts.tzinfo
+    if tz is _dt.UTC:
+        return ts
+    return ts.replace(tzinfo=_dt.UTC) if tz is None else ts.astimezone(_dt.UTC)
 
 
 # --------------------------------------------------------------------------- entries

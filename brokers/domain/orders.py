@@ -67,6 +67,10 @@ class ClientOrderStatus(Enum):
     EXPIRED = "C"
     DONE_FOR_DAY = "3"
 
+    #: members are singletons compared by identity: hash them by identity too (C speed, instead of
+    #: Enum's ``hash(self._name_)`` in Python; they key the transition table and status sets)
+    __hash__ = object.__hash__
+
     @property
     def ord_status(self) -> str:
         """The FIX OrdStatus(39) char for this status."""
@@ -131,6 +135,8 @@ class OrderEvent(Enum):
     EXPIRED = "expired"
     DONE_FOR_DAY = "done_for_day"
     RESTATED = "restated"
+
+    __hash__ = object.__hash__  # identity, as ClientOrderStatus
 
     @property
     def exec_type(self) -> str:

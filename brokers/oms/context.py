@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from enum import Enum
+from typing import Any
 
 from brokers.domain.limits import EffectiveLimits, Limits
 
 __all__ = [
     "AccountState",
     "FeeSchedule",
+    "FeeSchedules",
+    "NO_FEES",
     "InstrumentInfo",
     "InstrumentStatus",
     "ReplaceBasis",
@@ -31,23 +34,57 @@ BPS = Decimal(10_000)
 
 @dataclass(frozen=True, slots=True)
 class FeeSchedule:
-    """Commission charged on an order: ``bps`` basis points of the notional, at least ``minimum``,
-    rounded up to ``quantum`` (the currency's minor unit).  Used for buying-power math."""
+    """Commission charged per fill: ``bps`` basis points of the fill's notional plus ``fixed`` (a
+    flat amount per fill), at least ``minimum``, rounded up to ``quantum`` (the currency's minor
+    unit).  An order reserves the fee of one fill of its whole notional (:meth:`fee`); each fill is
+    charged the fee on its own notional, so an order filled in several parts pays ``fixed`` (and
+    ``minimum``) once per fill -- the part above the reservation is taken from cash at booking."""
 
     bps: Decimal = ZERO
     minimum: Decimal = ZERO
     quantum: Decimal = CENT
+    fixed: Decimal = ZERO
 
     def __post_init__(self) -> None:
-        if self.bps < 0 or self.minimum < 0 or self.quantum <= 0:
+        if self.bps < 0 or self.minimum < 0 or self.fixed < 0 or self.quantum <= 0:
             raise ValueError(f"invalid fee schedule: {self}")
 
+    @property
+    def is_zero(self) -> bool:
+        """True when every fill is free."""
+        return not (self.bps or self.minimum or self.fixed)
+
     def fee(self, notional: Decimal) -> Decimal:
-        """The fee on ``notional`` (0 for a zero notional; rounded up to the quantum)."""
+        """The fee of one fill of ``notional`` (0 for a zero notional; rounded up to the quantum)."""
         if notional <= 0:
             return ZERO
-        raw = max(notional * self.bps / BPS, self.minimum)
+        raw = max(notional * self.bps / BPS + self.fixed, self.minimum)
         return raw.quantize(self.quantum, rounding=ROUND_CEILING)
+
+    def describe(self) -> str:
+        """``"5 bps + 1.00 per fill, min 1.00"`` (``"none"`` when zero)."""
+        if self.is_zero:
+            return "none"
+        parts = [f"{format(self.bps, 'f')} bps"] if self.bps else []
+        if self.fixed:
+            parts.append(f"{format(self.fixed, 'f')} per fill")
+        text = " + ".join(parts) or "0"
+        return text + (f", min {format(self.minimum, 'f')}" if self.minimum else "")
+
+
+NO_FEES = FeeSchedule()
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedules:
+    """The fee schedule of every account: ``default`` unless ``by_account`` names the account."""
+
+    default: FeeSchedule = NO_FEES
+    by_account: Mapping[str, FeeSchedule] = field(default_factory=dict)
+
+    def for_account(self, account: str) -> FeeSchedule:
+        """The schedule that applies to ``account``."""
+        return self.by_account.get(account, self.default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +203,9 @@ class VettingContext:
     now_ns: int = 0
     trading_day: date = date(1970, 1, 1)
     replacing: ReplaceBasis | None = None
+    #: a new buy's :class:`~brokers.oms.reservations.Reservation`, computed once by the vetter
+    #: (None: not computed -- rules compute it themselves)
+    reservation: Any = None
 
     @property
     def rules(self) -> Limits:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import ClassVar
 
-from brokers.domain.limits import NANOS_PER_SECOND, Throttle, ThrottleAction
+from brokers.domain.limits import NANOS_PER_SECOND, EffectiveLimits, Throttle, ThrottleAction
 from brokers.oms.context import InstrumentStatus, VettingContext
 from brokers.oms.duplicates import ClOrdIdRegistry, OrderFingerprint, RecentOrders
 from brokers.oms.reservations import reservation_for
@@ -127,6 +127,11 @@ class Rule(ABC):
     def record(self, order: OrderRequest, ctx: VettingContext, accepted: bool) -> None:
         """Update the rule's state once the verdict on ``order`` is known (default: nothing)."""
 
+    def applies(self, limits: EffectiveLimits) -> bool:
+        """False when, under ``limits``, :meth:`check` passes every order and :meth:`record` does
+        nothing (a limit the rule enforces is not set); the vetter then skips the rule."""
+        return True
+
     def reject(self, reason: OrdRejReason, text: str, *, disconnect: bool = False) -> RuleRejection:
         return RuleRejection(self.name, reason, f"{self.name}: {text}", disconnect)
 
@@ -147,6 +152,13 @@ class ThrottleRule(Rule):
     @abstractmethod
     def limit(self, ctx: VettingContext) -> Throttle | None:
         """The throttle that applies, if any."""
+
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return self.limit_of(limits) is not None
+
+    @abstractmethod
+    def limit_of(self, limits: EffectiveLimits) -> Throttle | None:
+        """The throttle of ``limits`` this rule enforces."""
 
     def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
         throttle = self.limit(ctx)
@@ -184,6 +196,9 @@ class SessionThrottleRule(ThrottleRule):
     def limit(self, ctx: VettingContext) -> Throttle | None:
         return ctx.limits.session_throttle
 
+    def limit_of(self, limits: EffectiveLimits) -> Throttle | None:
+        return limits.session_throttle
+
 
 class AccountThrottleRule(ThrottleRule):
     """Messages per account (over all its sessions) in a sliding window."""
@@ -196,12 +211,18 @@ class AccountThrottleRule(ThrottleRule):
     def limit(self, ctx: VettingContext) -> Throttle | None:
         return ctx.limits.account_throttle
 
+    def limit_of(self, limits: EffectiveLimits) -> Throttle | None:
+        return limits.account_throttle
+
 
 class KillSwitchRule(Rule):
     """An engaged kill switch (firm, account, session or instrument) blocks new orders and
     risk-adding replaces; quantity reductions still pass."""
 
     name = "kill switch"
+
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return bool(limits.kill_switches)
 
     def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
         if not ctx.limits.kill_switches or not adds_risk(order, ctx):
@@ -267,6 +288,9 @@ class RestrictedListRule(Rule):
 
     name = "restricted list"
 
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return bool(limits.limits.restricted_symbols)
+
     def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
         restricted = ctx.rules.restricted_symbols
         if restricted and order.symbol in restricted and adds_risk(order, ctx):
@@ -278,6 +302,9 @@ class OrderTypeAllowedRule(Rule):
     """Only the configured order types are accepted."""
 
     name = "order type allowed"
+
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return limits.limits.allowed_ord_types is not None
 
     def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
         allowed = ctx.rules.allowed_ord_types
@@ -293,6 +320,9 @@ class TimeInForceAllowedRule(Rule):
     """Only the configured times in force are accepted."""
 
     name = "time in force allowed"
+
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return limits.limits.allowed_tifs is not None
 
     def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
         allowed = ctx.rules.allowed_tifs
@@ -388,6 +418,9 @@ class MaxOrderQtyRule(Rule):
 
     name = "max order quantity"
 
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return limits.limits.max_order_qty is not None
+
     def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
         limit = ctx.rules.max_order_qty
         if limit is None or added_qty(order, ctx) <= 0 or order.qty <= limit:
@@ -400,6 +433,9 @@ class MaxOrderNotionalRule(Rule):
     (checked on replaces that increase the notional)."""
 
     name = "max order notional"
+
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return limits.limits.max_order_notional is not None
 
     def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
         limit = ctx.rules.max_order_notional
@@ -425,6 +461,9 @@ class PriceBoundsRule(Rule):
 
     name = "price bounds"
 
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return limits.limits.min_price is not None or limits.limits.max_price is not None
+
     def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
         low, high = ctx.rules.min_price, ctx.rules.max_price
         if (low is None and high is None) or not price_changed(order, ctx):
@@ -447,6 +486,9 @@ class PriceCollarRule(Rule):
     are not collared (they are meant to be away from the market)."""
 
     name = "price collar"
+
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return limits.limits.collar_pct is not None
 
     def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
         pct = ctx.rules.collar_pct
@@ -487,6 +529,9 @@ class DuplicateOrderRule(Rule):
     is taken for a duplicate (new orders only)."""
 
     name = "duplicate order"
+
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return limits.limits.duplicate_window_seconds is not None
 
     def __init__(self, recent: RecentOrders | None = None) -> None:
         self.recent = recent if recent is not None else RecentOrders()
@@ -574,6 +619,8 @@ def required_reservation_delta(order: OrderRequest, ctx: VettingContext) -> Deci
     already holds.  None for sells or when no reserve price is known."""
     if ctx.account is None:
         return None
+    if ctx.reservation is not None and ctx.replacing is None:
+        return ctx.reservation.amount
     filled = ctx.replacing.cum_qty if ctx.replacing is not None else ZERO
     reservation = reservation_for(order.side, order.ord_type, order.qty - filled, order.price,
                                   order.stop_px, ctx.instrument, ctx.rules, ctx.account.fees)
@@ -585,9 +632,17 @@ def required_reservation_delta(order: OrderRequest, ctx: VettingContext) -> Deci
 
 class PositionLimitRule(Rule):
     """The position the order could lead to (holdings plus open orders on its side plus the
-    order) must stay within the max long / max short per instrument."""
+    order) must stay within the max long / max short per instrument.
+
+    Long: holdings + open buys + the order <= max long.  Short: open sells + the order - holdings
+    <= max short.  For a replace "the order" is the quantity it adds (the open quantity of the
+    order being replaced is already in the open buys / sells).  The Text names each part, e.g.
+    ``"position limit: resulting long 1100 > limit 1000 (held 200, open buys 500, order 400)"``."""
 
     name = "position limit"
+
+    def applies(self, limits: EffectiveLimits) -> bool:
+        return limits.limits.max_long_position is not None or limits.limits.max_short_position is not None
 
     def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
         account = ctx.account
@@ -599,16 +654,20 @@ class PositionLimitRule(Rule):
             limit = ctx.rules.max_long_position
             if limit is None:
                 return None
-            resulting = held + account.open_buys(order.symbol) + add
+            open_buys = account.open_buys(order.symbol)
+            resulting = held + open_buys + add
             if resulting > limit:
                 return self.reject(OrdRejReason.ORDER_EXCEEDS_LIMIT,
-                                   f"resulting long {fmt(resulting)} > limit {fmt(limit)}")
+                                   f"resulting long {fmt(resulting)} > limit {fmt(limit)} "
+                                   f"(held {fmt(held)}, open buys {fmt(open_buys)}, order {fmt(add)})")
             return None
         limit = ctx.rules.max_short_position
         if limit is None:
             return None
-        resulting = account.open_sells(order.symbol) + add - held
+        open_sells = account.open_sells(order.symbol)
+        resulting = open_sells + add - held
         if resulting > limit:
             return self.reject(OrdRejReason.ORDER_EXCEEDS_LIMIT,
-                               f"resulting short {fmt(resulting)} > limit {fmt(limit)}")
+                               f"resulting short {fmt(resulting)} > limit {fmt(limit)} "
+                               f"(held {fmt(held)}, open sells {fmt(open_sells)}, order {fmt(add)})")
         return None

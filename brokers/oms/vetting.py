@@ -18,7 +18,7 @@ from dataclasses import replace as dc_replace
 from datetime import date
 from decimal import Decimal
 
-from brokers.domain.limits import LimitsBook
+from brokers.domain.limits import EffectiveLimits, LimitsBook
 from brokers.domain.orders import ClientOrder, ClientOrderStatus
 from brokers.oms.context import AccountState, InstrumentInfo, ReplaceBasis, VettingContext
 from brokers.oms.duplicates import ClOrdIdRegistry, RecentOrders
@@ -50,11 +50,12 @@ from brokers.oms.rules import (
     TickSizeRule,
     TimeInForceAllowedRule,
 )
-from venues.base import CancelRequest, OrderRequest, ReplaceRequest
+from venues.base import CancelRequest, OrderRequest, ReplaceRequest, Side
 
 __all__ = ["REPLACE_ELIGIBILITY", "Vetter", "default_rules", "order_request_of"]
 
 ZERO = Decimal(0)
+_CHAIN_CACHE_MAX = 10_000
 REPLACE_ELIGIBILITY = "replace eligibility"
 
 
@@ -101,16 +102,24 @@ class Vetter:
     def __init__(self, limits: LimitsBook, rules: Sequence[Rule] | None = None) -> None:
         self.limits = limits
         self.rules: tuple[Rule, ...] = tuple(rules if rules is not None else default_rules())
-        self._recorders_of: tuple[tuple[Rule, ...], tuple[Rule, ...]] = ((), ())
+        #: id(effective limits) -> (those limits, the chain they were resolved for, its applicable
+        #: rules, the applicable rules that keep state); emptied when ``rules`` is replaced
+        self._chains: dict[int, tuple[EffectiveLimits, tuple[Rule, ...], tuple[Rule, ...], tuple[Rule, ...]]] = {}
 
-    def _recorders(self) -> tuple[Rule, ...]:
-        """The rules of the chain that keep state (override ``record``); recomputed if ``rules`` changes."""
+    def _chain(self, limits: EffectiveLimits) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+        """The rules of the chain that apply under ``limits`` (``Rule.applies``), and those of them
+        that keep state (override ``record``).  Cached per resolved limits object (the book hands
+        out the same object until a limit set is edited) and per ``rules`` tuple."""
         rules = self.rules
-        of, recorders = self._recorders_of
-        if of is not rules:
-            recorders = tuple(r for r in rules if type(r).record is not Rule.record)
-            self._recorders_of = (rules, recorders)
-        return recorders
+        cached = self._chains.get(id(limits))
+        if cached is not None and cached[0] is limits and cached[1] is rules:
+            return cached[2], cached[3]
+        if len(self._chains) >= _CHAIN_CACHE_MAX:
+            self._chains.clear()
+        active = tuple(r for r in rules if r.applies(limits))
+        recorders = tuple(r for r in active if type(r).record is not Rule.record)
+        self._chains[id(limits)] = (limits, rules, active, recorders)
+        return active, recorders
 
     def context(self, order: OrderRequest, *, account: AccountState | None, instrument: InstrumentInfo | None,
                 now_ns: int, trading_day: date, replacing: ReplaceBasis | None = None) -> VettingContext:
@@ -126,15 +135,22 @@ class Vetter:
     def vet_new(self, order: OrderRequest, *, account: AccountState | None, instrument: InstrumentInfo | None,
                 now_ns: int, trading_day: date) -> VetResult:
         """Vet a new order (35=D).  Accepted buys carry the reservation to hold (notional + fees)."""
-        ctx = self.context(order, account=account, instrument=instrument, now_ns=now_ns,
-                           trading_day=trading_day)
+        limits = self.limits.effective(order.account, order.owner, order.symbol)
+        reservation = None
+        if (account is not None and order.side is Side.BUY and order.qty > 0
+                and (order.price is None or order.price > 0) and (order.stop_px is None or order.stop_px > 0)):
+            reservation = reservation_for(order.side, order.ord_type, order.qty, order.price, order.stop_px,
+                                          instrument, limits.limits, account.fees)
+        ctx = VettingContext(order.owner, account, instrument, limits, now_ns, trading_day, None, reservation)
         rejection = self._run(order, ctx)
         if rejection is not None:
             return VetResult.reject(rejection)
         if account is None:  # only with a custom chain that does not require a known account
             return VetResult.accept()
-        return VetResult.accept(reservation_for(order.side, order.ord_type, order.qty, order.price,
-                                                order.stop_px, instrument, ctx.rules, account.fees))
+        if reservation is None:
+            reservation = reservation_for(order.side, order.ord_type, order.qty, order.price,
+                                          order.stop_px, instrument, ctx.rules, account.fees)
+        return VetResult.accept(reservation)
 
     # ---- replaces --------------------------------------------------------------------------------
 
@@ -202,13 +218,14 @@ class Vetter:
     # ---- the chain -------------------------------------------------------------------------------
 
     def _run(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
+        active, recorders = self._chain(ctx.limits)
         rejection = None
-        for rule in self.rules:
+        for rule in active:
             rejection = rule.check(order, ctx)
             if rejection is not None:
                 break
         accepted = rejection is None
-        for rule in self._recorders():
+        for rule in recorders:
             rule.record(order, ctx, accepted)
         return rejection
 

@@ -318,7 +318,7 @@ def test_position_limit_long(desk):
     desk.with_account(open_buy_qty={"XYZ": D(50)})
     assert desk.new(qty=100).accepted
     assert_rejected(desk.new(qty=101), OrdRejReason.ORDER_EXCEEDS_LIMIT,
-                    "position limit: resulting long 651 > limit 650")
+                    "position limit: resulting long 651 > limit 650 (held 500, open buys 50, order 101)")
 
 
 def test_position_limit_short(desk):
@@ -326,7 +326,7 @@ def test_position_limit_short(desk):
     desk.limit(max_short_position=D(100))
     assert desk.new(side=Side.SELL, qty=500).accepted  # 100 + 500 - 500 = 100 short at worst
     assert_rejected(desk.new(side=Side.SELL_SHORT, qty=501), OrdRejReason.ORDER_EXCEEDS_LIMIT,
-                    "position limit: resulting short 101 > limit 100")
+                    "position limit: resulting short 101 > limit 100 (held 500, open sells 100, order 501)")
 
 
 # ---- kill switch and throttles ---------------------------------------------------------------------
