@@ -17,7 +17,6 @@ of the working orders (ClOrdID chain, session, venue); bookings are idempotent o
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -42,6 +41,7 @@ from brokers.oms.vetting import Vetter
 from brokers.recovery import Reconciler
 from brokers.registry import Registry
 from brokers.routing.dispatcher import Dispatcher, VenueEntry
+from fix_engine.gc_tuning import freeze_startup_objects
 from fix_engine.transport.acceptor import AcceptorService
 from fix_engine.transport.host import SessionRegistry
 from fix_engine.transport.session_builder import SessionBuilder
@@ -54,26 +54,6 @@ Echo = Callable[[str], None]
 
 def _wall_ns() -> int:
     return time.time_ns()
-
-
-#: young-generation threshold of the cyclic GC once the gateway runs (CPython's default is 700):
-#: an order allocates hundreds of short-lived containers, so the default collects every few orders
-GC_YOUNG_THRESHOLD = 5000
-
-
-def freeze_startup_objects() -> int:
-    """Collect once, then ``gc.freeze()``: the objects of a started gateway (modules, SQLAlchemy
-    metadata, FIX dictionaries, venue books, recovered orders) stay alive for the whole run, and
-    the cyclic collector's full collections no longer walk them -- on the reactor thread that was
-    tens of µs per order.  The young generation's threshold is raised to
-    :data:`GC_YOUNG_THRESHOLD` (fewer, equally cheap young collections).  Returns the number of
-    objects frozen."""
-    gc.collect()
-    gc.freeze()
-    young, middle, old = gc.get_threshold()
-    if young < GC_YOUNG_THRESHOLD:
-        gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
-    return gc.get_freeze_count()
 
 
 class Gateway(service.MultiService):

@@ -15,6 +15,9 @@ Venue keys (application keys of the config's ``[DEFAULT]`` block; errors name ``
                      ``08:00 PRE_OPEN; 09:30 CONTINUOUS; 17:30 CLOSING_CALL; 17:35 CLOSED``
                      (``venues.internal.phase_schedule``); ``PhaseScheduleTimeZone`` (default UTC)
 ``GroupCommit``      ``Y`` to commit the journal once per reactor turn instead of once per command
+``GCFreeze``         ``Y`` (default): once the journal is replayed, freeze the objects built so far
+                     out of the cyclic garbage collector and raise its young-generation threshold
+                     (``fix_engine.gc_tuning``); ``N`` leaves Python's defaults
 
 Per session: ``CancelOnDisconnect=Y`` and ``CancelOnDisconnectScope=day|all``.
 """
@@ -50,6 +53,7 @@ class VenueConfig:
     admin_port: int
     group_commit: bool
     phase_schedule: Any = None  # venues.internal.phase_schedule.PhaseSchedule; None = continuous
+    gc_freeze: bool = True
 
 
 def load_venue_config(path: Path, port: int | None = None) -> VenueConfig:
@@ -88,6 +92,7 @@ def load_venue_config(path: Path, port: int | None = None) -> VenueConfig:
             except PhaseScheduleError as exc:
                 raise schedule_entry.error(str(exc)) from None
         group_commit = bool(config.get_bool(first, "GroupCommit", False))
+        gc_freeze = bool(config.get_bool(first, "GCFreeze", True))
         settings = dict(config.entries(first))
         values = {k: e.value for k, e in settings.items()}
         try:
@@ -107,7 +112,7 @@ def load_venue_config(path: Path, port: int | None = None) -> VenueConfig:
         if not file_path.is_absolute():
             file_path = path.resolve().parent / file_path
     return VenueConfig(path, sessions, name, journal_url or (None if file_path else "sqlite:///fixgate-venue.db"),
-                       file_path, instruments, admin_port, group_commit, phase_schedule)
+                       file_path, instruments, admin_port, group_commit, phase_schedule, gc_freeze)
 
 
 def _replay_progress() -> Any:
@@ -270,6 +275,10 @@ def run(ctx: click.Context, config_path: str | None, port: int | None, admin_por
             click.echo(f"fixgate venue: cannot start: {exc}", err=True)
             reactor.stop()
             return
+        if cfg.gc_freeze:
+            from fix_engine.gc_tuning import freeze_startup_objects
+
+            freeze_startup_objects()
         admin = f", admin on 127.0.0.1:{service.admin_port}" if service.admin_port else ""
         symbols = " ".join(spec.symbol for spec in service.venue.instruments())
         click.echo(f"fixgate venue {cfg.name}: {len(cfg.sessions)} session template(s) from {path}; "

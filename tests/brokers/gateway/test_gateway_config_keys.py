@@ -56,7 +56,7 @@ def test_bad_values_name_the_key(tmp_path: Path, extra: str, message: str) -> No
 def test_freeze_collects_then_freezes(monkeypatch: pytest.MonkeyPatch) -> None:
     import gc
 
-    from brokers import gateway
+    from fix_engine import gc_tuning
 
     calls: list[str] = []
     monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
@@ -64,5 +64,5 @@ def test_freeze_collects_then_freezes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gc, "get_freeze_count", lambda: 123)
     monkeypatch.setattr(gc, "get_threshold", lambda: (700, 10, 10))
     monkeypatch.setattr(gc, "set_threshold", lambda *t: calls.append(f"threshold {t}"))
-    assert gateway.freeze_startup_objects() == 123
+    assert gc_tuning.freeze_startup_objects() == 123
     assert calls == ["collect", "freeze", "threshold (5000, 10, 10)"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 from twisted.internet import reactor
 
@@ -55,6 +57,19 @@ def test_bad_arguments_and_config_errors_are_clear(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "AdminPort" in result.output and "Traceback" not in result.output
     result = runner.invoke(main, ["venue", "instruments", "add", "XYZ", "abc"])
     assert result.exit_code == 2
+
+
+def test_gc_freeze_key(tmp_path: Path) -> None:
+    assert load_venue_config(DEFAULT_VENUE_CONFIG).gc_freeze
+    text = DEFAULT_VENUE_CONFIG.read_text().replace("AdminPort=9881", "AdminPort=9881\nGCFreeze=N")
+    off = tmp_path / "off.cfg"
+    off.write_text(text)
+    assert not load_venue_config(off).gc_freeze
+    bad = tmp_path / "bad.cfg"
+    bad.write_text(text.replace("GCFreeze=N", "GCFreeze=sometimes"))
+    line = text.splitlines().index("GCFreeze=N") + 1
+    with pytest.raises(click.ClickException, match=f"bad.cfg:{line}: GCFreeze"):
+        load_venue_config(bad)
 
 
 def test_instruments_offline_list_and_add(tmp_path: Path) -> None:
