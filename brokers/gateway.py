@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from twisted.application import service
@@ -35,10 +36,11 @@ from brokers.domain.accounts import Account
 from brokers.domain.limits import LimitsBook
 from brokers.domain.orders import ClientOrder, ClientOrderStatus
 from brokers.gateway_config import GatewayConfig
+from brokers.limits_journal import LimitsJournal
 from brokers.oms.context import InstrumentInfo
 from brokers.oms.reservations import Reservation
 from brokers.oms.vetting import Vetter
-from brokers.recovery import Reconciler
+from brokers.recovery import Reconciler, book_missing_fills
 from brokers.registry import Registry
 from brokers.routing.dispatcher import Dispatcher, VenueEntry
 from fix_engine.gc_tuning import freeze_startup_objects
@@ -46,6 +48,7 @@ from fix_engine.transport.acceptor import AcceptorService
 from fix_engine.transport.host import SessionRegistry
 from fix_engine.transport.session_builder import SessionBuilder
 from venues.base import OrdType, Side, TimeInForce
+from venues.internal.journal import FileJournal
 
 __all__ = ["Gateway"]
 
@@ -77,12 +80,15 @@ class Gateway(service.MultiService):
         self.dispatcher = Dispatcher(config.routing)
         if self.internal is not None:
             self.dispatcher.add(VenueEntry(self.internal, asynchronous=False))
+        self._child_journals: list[Any] = []
+        self.external_venues: list[Any] = []
         self.external_service = self._open_external_venues()
         self.recovery: Reconciler | None = None
         if self.internal is not None:  # crash recovery, phase 1: book journaled fills, close dead bookings
             self.recovery = Reconciler(self.registry, self.internal, config.order_journal, clock_ns,
                                        fees=config.fees.for_account)
             self.recovery.reconcile_registry()
+        self._book_external_journaled_fills()
         self.accounts = AccountCache(config.fees)
         for account in self.registry.accounts():
             if account.kind.value == "CLIENT":
@@ -92,6 +98,13 @@ class Gateway(service.MultiService):
         self.writer = RegistryWriter(self.registry, reactor, journal=self.order_journal,
                                      on_snapshot=self.accounts.snapshot)
         self.limits = LimitsBook(config.limits)
+        self.limits_journal: LimitsJournal | None = None
+        if config.limits_journal:  # runtime edits and kill switches of earlier runs, on the config's limits
+            self.limits_journal = LimitsJournal(FileJournal(config.limits_journal, sync=True),
+                                                source=config.limits_journal)
+            restored = self.limits_journal.restore(self.limits)
+            if restored:
+                self.echo(f"fixgate: {restored} runtime limit edit(s) re-applied from {config.limits_journal}")
         self.application = ClientApplication(
             sessions=self.sessions, dispatcher=self.dispatcher, vetter=Vetter(self.limits),
             writer=self.writer, accounts=self.accounts, instruments=self._instruments(),
@@ -169,14 +182,38 @@ class Gateway(service.MultiService):
         if not self.config.external_venues:
             return None
         from venues.external.fix_venue import FixVenue
+        from venues.external.journal import default_journal_path, journal_from_settings
         from venues.external.service import external_initiator
 
         venues = []
+        beside_orders = Path(self.config.order_journal).parent
         for ext in self.config.external_venues:
-            venue = FixVenue(ext.settings, self.sessions, name=ext.name, clock=self.reactor)
+            # an explicit ChildOrderJournalPath is as written; the default lies beside the OrderJournal
+            journal = journal_from_settings(ext.settings, ext.name,
+                                            default=str(beside_orders / default_journal_path(ext.name)))
+            self._child_journals.append(journal)
+            venue = FixVenue(ext.settings, self.sessions, name=ext.name, clock=self.reactor, journal=journal)
             self.dispatcher.add(VenueEntry(venue, asynchronous=True))
             venues.append(venue)
+        self.external_venues = venues
         return external_initiator(venues, self.reactor, self.sessions)
+
+    def _book_external_journaled_fills(self) -> None:
+        """Crash recovery for external venues: fills their child-order journals applied in an
+        earlier run but the registry never booked (the exchange will not send them again)."""
+        for venue in self.external_venues:
+            fills, venue.journaled_fills = venue.journaled_fills, []
+            if not fills:
+                continue
+            if self.recovery is not None:
+                before = len(self.recovery.report.booked)
+                self.recovery.book_external_fills(venue.name, fills)
+                booked = len(self.recovery.report.booked) - before
+            else:
+                booked = len(book_missing_fills(self.registry, venue.name, fills, self.config.fees.for_account))
+            if booked:
+                self.echo(f"fixgate recovery: {booked} fill(s) of venue {venue.name} booked from its "
+                          f"child-order journal")
 
     def _instruments(self) -> dict[str, InstrumentInfo]:
         out: dict[str, InstrumentInfo] = {}
@@ -303,6 +340,10 @@ class Gateway(service.MultiService):
             store = getattr(host.session, "store", None)
             if store is not None:
                 store.flush()
+        for child_journal in self._child_journals:
+            child_journal.close()
+        if self.limits_journal is not None:
+            self.limits_journal.close()
         self.builder.close()
         self.registry.close()
 

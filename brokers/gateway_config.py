@@ -48,7 +48,18 @@ Gateway keys, read from the ``[DEFAULT]`` block (errors name ``file:line: Key``)
                                    its young-generation threshold is raised from 700 to 5000
 ``AdminPort``                      the OMS admin channel on 127.0.0.1 (``fixgate oms ...``;
                                    the demo uses 9879; 0 or absent: none)
+``LimitsJournal``                  where runtime limit edits and kill switches are journaled and
+                                   replayed from at start (default ``fixgate-limits.journal`` beside
+                                   the ``OrderJournal``; ``N``: not persisted)
 =================================  =======================================================
+
+Per external venue (an initiator ``[SESSION]``): ``VenueName``, the dialect keys
+(``venues.external.dialect``), and its child-order journal, which lets a restarted gateway map
+the exchange's later and resent ExecutionReports back to client orders exactly once:
+``ChildOrderJournalPath`` (a file, default ``fixgate-child-orders-<VenueName>.journal`` beside
+the ``OrderJournal``, or a SQLAlchemy URL), ``ChildOrderJournalTable`` (SQL: default
+``child_orders_<venue>``), ``ChildOrderJournalSync=Y|N`` (fsync every record; default the
+session's ``FileStoreSync``).
 """
 
 from __future__ import annotations
@@ -107,6 +118,8 @@ class GatewayConfig:
     fees: FeeSchedules = field(default_factory=FeeSchedules)
     #: ``GCFreeze``: freeze the startup objects out of the cyclic GC when ``fixgate run`` starts
     gc_freeze: bool = True
+    #: ``LimitsJournal``: runtime limit edits are journaled here (None: not persisted)
+    limits_journal: str | None = None
 
     @property
     def accounts(self) -> list[str]:
@@ -114,6 +127,16 @@ class GatewayConfig:
         for entitlement in self.entitlements.values():
             names |= entitlement.accounts
         return sorted(names)
+
+
+DEFAULT_LIMITS_JOURNAL = "fixgate-limits.journal"
+
+
+def _limits_journal(text: str | None, order_journal: str) -> str | None:
+    """``LimitsJournal``: a path, ``N`` (none), or absent: beside the ``OrderJournal``."""
+    if text is None or not text.strip():
+        return str(Path(order_journal).parent / DEFAULT_LIMITS_JOURNAL)
+    return None if text.strip().upper() == "N" else text.strip()
 
 
 def _decimal(entry: ConfigEntry | None) -> Decimal | None:
@@ -256,6 +279,8 @@ def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> Gatew
         ExternalVenueConfig(config.block_value(s, "VenueName") or s.session_id.target_comp_id, s)
         for s in config.sessions if s.is_initiator
     ]
+    for ext in externals:  # checked here so that a bad value names its file and line
+        config.get_bool(ext.settings, "ChildOrderJournalSync")
     internal_flag = value("InternalVenue", "Y")
     internal = None if (internal_flag or "").upper() == "N" else value("InternalVenueName", DEFAULT_INTERNAL)
     venues = {v.name for v in externals} | ({internal} if internal else set())
@@ -282,6 +307,8 @@ def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> Gatew
         limits=_limits(defaults),
         registry_url=value("RegistryURL", "sqlite:///fixgate.db") or "sqlite:///fixgate.db",
         order_journal=value("OrderJournal", "fixgate-orders.jsonl") or "fixgate-orders.jsonl",
+        limits_journal=_limits_journal(value("LimitsJournal", None),
+                                       value("OrderJournal", "fixgate-orders.jsonl") or "fixgate-orders.jsonl"),
         internal_venue=internal,
         venue_journal=value("VenueJournal", "fixgate-venue.journal") or "fixgate-venue.journal",
         instrument_settings={k: defaults[k].value for k in ("Instruments", "InstrumentsFile") if k in defaults},

@@ -231,7 +231,9 @@ def handle_oms_line(gateway: Any, line: str) -> dict[str, Any]:
                 value = parse_value(name, rest[3])
                 changes: list[LimitChange] = []
                 for key in _keys(gateway, scope, rest[1]):
-                    changes.extend(book.update(scope, key, who=who, at_ns=now, reason="limits set", **{name: value}))
+                    edit = book.update(scope, key, who=who, at_ns=now, reason="limits set", **{name: value})
+                    _journal(gateway, edit)
+                    changes.extend(edit)
                 for change in changes:
                     gateway.echo(f"fixgate: limits: {change}")
                 return {"ok": True, "changes": [show_change(c) for c in changes]}
@@ -243,7 +245,9 @@ def handle_oms_line(gateway: Any, line: str) -> dict[str, Any]:
             store = gateway.application.store
             orders = []
             for key in keys:
-                for change in book.engage_kill_switch(scope, key, who=who, at_ns=now, reason="kill"):
+                edit = book.engage_kill_switch(scope, key, who=who, at_ns=now, reason="kill")
+                _journal(gateway, edit)
+                for change in edit:
                     gateway.echo(f"fixgate: limits: {change}")
                 if scope is LimitScope.ACCOUNT:
                     orders.extend(store.working(account=key))
@@ -256,7 +260,9 @@ def handle_oms_line(gateway: Any, line: str) -> dict[str, Any]:
         if cmd == "release":
             scope, keys, who = _target(gateway, args, "release account|session ID")
             for key in keys:
-                for change in book.release_kill_switch(scope, key, who=who, at_ns=now, reason="release"):
+                edit = book.release_kill_switch(scope, key, who=who, at_ns=now, reason="release")
+                _journal(gateway, edit)
+                for change in edit:
                     gateway.echo(f"fixgate: limits: {change}")
             return {"ok": True, "scope": scope.value, "keys": keys}
         if cmd == "help":
@@ -264,6 +270,26 @@ def handle_oms_line(gateway: Any, line: str) -> dict[str, Any]:
         return {"ok": False, "error": f"unknown command {cmd!r}; try 'help'"}
     except (AdminUsageError, ValueError) as exc:
         return {"ok": False, "error": str(exc) or type(exc).__name__}
+    except LimitsNotPersisted as exc:
+        return {"ok": False, "error": str(exc)}
+
+
+class LimitsNotPersisted(Exception):
+    """An edit is in effect but its journal write failed (it will not survive a restart)."""
+
+
+def _journal(gateway: Any, changes: Any) -> None:
+    """Persist one edit in the gateway's limits journal (if it keeps one)."""
+    journal = getattr(gateway, "limits_journal", None)
+    if journal is None or not changes:
+        return
+    try:
+        journal.record(changes)
+    except Exception as exc:
+        gateway.echo(f"fixgate: limits: the edit is in effect but could not be journaled: {exc}")
+        raise LimitsNotPersisted(
+            f"the edit is in effect but could not be journaled ({exc}): it will not survive a restart"
+        ) from None
 
 
 # ---- Twisted wiring -----------------------------------------------------------------------------

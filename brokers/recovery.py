@@ -172,6 +172,30 @@ class RecoveryReport:
                 f"{self.reports_sent} execution report(s) regenerated, {self.rejects_sent} reject(s)")
 
 
+def book_missing_fills(registry: Registry, venue: str, fills: Iterable[base.Fill],
+                       fees: Callable[[str], FeeSchedule]) -> list[str]:
+    """Book the fills of gateway orders that the registry has not booked yet (by (venue,
+    ExecID)), charged with the account's fee schedule; returns their ExecIDs."""
+    fills = list(fills)
+    to_book: list[FillToBook] = []
+    with registry.uow() as uow:
+        booked = uow.orders.get_many({f.cl_ord_id for f in fills})
+        for f in fills:
+            order = booked.get(f.cl_ord_id)
+            if order is None:  # not a gateway order (another venue client), or unknown booking
+                continue
+            if uow.executions.get(venue, f.exec_id) is not None:
+                continue
+            to_book.append(FillToBook(venue=venue, exec_id=f.exec_id, order_id=order.order_id,
+                                      account=order.account, symbol=order.symbol, side=order.side,
+                                      qty=f.last_qty, price=f.last_px, currency=order.currency,
+                                      ts=utc_from_ns(f.ts),
+                                      fees=fees(order.account).fee(f.last_qty * f.last_px)))
+    if to_book:
+        registry.book_fills(to_book)
+    return [f.exec_id for f in to_book]
+
+
 class Reconciler:
     """Phase 1 (:meth:`reconcile_registry`) and phase 2 (:meth:`report_to_clients`); see the module doc."""
 
@@ -186,6 +210,16 @@ class Reconciler:
         self.order_journal = Path(order_journal)
         self.orders = read_order_journal(order_journal)
         self.report = RecoveryReport()
+        #: bookings of orders routed to other (external) venues: the internal venue's state says
+        #: nothing about them, so they are neither closed nor compared here
+        self._foreign_bookings = {
+            booking
+            for j in self.orders.values() if j.new.get("venue", self.venue_name) != self.venue_name
+            for booking in (j.new["booking"], *(c["booking"] for c in j.changes),
+                            *(r["booking"] for r in j.replacing))
+        }
+        #: venues whose fills phase 2 reports to the clients
+        self._report_venues = {self.venue_name}
 
     # ---- phase 1 -------------------------------------------------------------------------------
 
@@ -205,24 +239,14 @@ class Reconciler:
         return self.report
 
     def _book(self, fills: list[base.Fill]) -> None:
-        venue = self.venue_name
-        to_book: list[FillToBook] = []
-        with self.registry.uow() as uow:
-            booked = uow.orders.get_many({f.cl_ord_id for f in fills})
-            for f in fills:
-                order = booked.get(f.cl_ord_id)
-                if order is None:  # not a gateway order (another venue client), or unknown booking
-                    continue
-                if uow.executions.get(venue, f.exec_id) is not None:
-                    continue
-                to_book.append(FillToBook(venue=venue, exec_id=f.exec_id, order_id=order.order_id,
-                                          account=order.account, symbol=order.symbol, side=order.side,
-                                          qty=f.last_qty, price=f.last_px, currency=order.currency,
-                                          ts=utc_from_ns(f.ts),
-                                          fees=self.fees(order.account).fee(f.last_qty * f.last_px)))
-        if to_book:
-            self.registry.book_fills(to_book)
-            self.report.booked.extend(f.exec_id for f in to_book)
+        self.report.booked.extend(book_missing_fills(self.registry, self.venue_name, fills, self.fees))
+
+    def book_external_fills(self, venue_name: str, fills: list[base.Fill]) -> None:
+        """Book the fills an external venue's child-order journal holds that the registry lacks
+        (a crash between the venue applying a report and its booking); phase 2 then reports
+        that venue's fills to the clients too."""
+        self.report.booked.extend(book_missing_fills(self.registry, venue_name, fills, self.fees))
+        self._report_venues.add(venue_name)
 
     def _complete_replaces(self) -> None:
         """Journal the replaces the venue applied whose ``replaced`` record the crash prevented.
@@ -256,8 +280,10 @@ class Reconciler:
         return session_key(session_from(j.new["session"])) if j is not None else None
 
     def _open_bookings(self) -> list[Any]:
+        """Open bookings of orders at the internal venue."""
+        foreign = self._foreign_bookings
         with self.registry.uow() as uow:
-            return [o for o in uow.orders.list() if o.status.is_open]
+            return [o for o in uow.orders.list() if o.status.is_open and o.order_id not in foreign]
 
     def _cum_mismatch(self) -> bool:
         """True when a live venue order has more (or less) executed than the registry booked for it."""
@@ -310,7 +336,7 @@ class Reconciler:
             sent[host.session_id] = _sent_exec_ids(host.session.store)
         fills_by_booking: dict[str, list[Any]] = defaultdict(list)
         for execution in self.registry.fills():
-            if execution.fill is not None and execution.fill.order_id and execution.venue == self.venue_name:
+            if execution.fill is not None and execution.fill.order_id and execution.venue in self._report_venues:
                 fills_by_booking[execution.fill.order_id].append(execution)
         now = self.clock_ns()
         for order_id, j in self.orders.items():

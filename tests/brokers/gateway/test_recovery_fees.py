@@ -56,3 +56,29 @@ def test_recovered_fill_is_booked_with_its_fee(tmp_path: Path) -> None:
     assert registry.check() == []
     venue_journal.close()
     registry.close()
+
+
+def test_external_venue_journaled_fills_are_booked_once(tmp_path: Path) -> None:
+    """A fill an external venue's child-order journal applied before a crash, never booked: the
+    gateway books it at start (with the account's fee), and only once."""
+    from datetime import UTC, datetime
+
+    from brokers.recovery import book_missing_fills
+    from venues.base import Fill, Liquidity
+
+    registry = Registry(f"sqlite:///{tmp_path / 'r.db'}")
+    registry.upgrade()
+    registry.open_account(Account("DEMO1"))
+    registry.deposit("DEMO1", D("10000"))
+    registry.open_order(BookedOrder("O-7", "DEMO1", "XYZ", LedgerSide.BUY, D(10), D(10), "USD"),
+                        {Asset.currency("USD"): D("100.00")})
+    ts = int(datetime(2026, 11, 22, tzinfo=UTC).timestamp() * 1e9)
+    fill = Fill(ts=ts, symbol="XYZ", order_id="X1", owner="GW", cl_ord_id="O-7", exec_id="XQ-E1", side=Side.BUY,
+                match_id="", last_qty=D(10), last_px=D("9.50"), cum_qty=D(10), leaves_qty=D(0),
+                avg_px=D("9.50"), liquidity=next(iter(Liquidity)), account="DEMO1")
+    fees = FeeSchedules(FeeSchedule(fixed=D("1.00"))).for_account
+    assert book_missing_fills(registry, "XQFX", [fill], fees) == ["XQ-E1"]
+    assert book_missing_fills(registry, "XQFX", [fill], fees) == []  # already booked
+    assert registry.balance("DEMO1", "USD").amount == D("10000") - D("95.00") - D("1.00")
+    assert registry.check() == []
+    registry.close()
