@@ -17,6 +17,8 @@
  *                                   when every value is bytes or str, else None
  *   has_any_tag(fields, tags) -> whether a (tag, value) pair of the list has its tag in the
  *                                frozenset, None for an unusual list
+ *   utc_epoch(raw) -> UTCTimestamp bytes as float epoch seconds, None when Python must decide
+ *   format_timestamp(epoch_seconds, precision) -> UTCTimestamp bytes, None when Python must decide
  *
  * Bounds: every index is checked against the buffer length before it is read.
  */
@@ -25,6 +27,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 #define SOH 0x01
 #define MAX_TAG_DIGITS 9
@@ -1010,6 +1013,136 @@ has_any_tag(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_FALSE;
 }
 
+/* ------------------------------------------------------------------ UTCTimestamp <-> epoch seconds */
+
+static long long
+days_from_civil(long long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const long long era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+static void
+civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const long long era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (long long)yoe + era * 400 + (*m <= 2);
+}
+
+static int
+read_digits(const char *p, int n, long long *out)
+{
+    long long v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+        v = v * 10 + (p[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static PyObject *
+utc_epoch(PyObject *self, PyObject *raw)
+{
+    if (!PyBytes_CheckExact(raw))
+        Py_RETURN_NONE;
+    Py_ssize_t n = PyBytes_GET_SIZE(raw);
+    const char *s = PyBytes_AS_STRING(raw);
+    if ((n != 17 && n != 21 && n != 24 && n != 27) || s[8] != '-' || s[11] != ':' || s[14] != ':')
+        Py_RETURN_NONE;
+    long long year, month, day, hour, minute, second, micros = 0;
+    if (!read_digits(s, 4, &year) || !read_digits(s + 4, 2, &month) || !read_digits(s + 6, 2, &day)
+        || !read_digits(s + 9, 2, &hour) || !read_digits(s + 12, 2, &minute) || !read_digits(s + 15, 2, &second))
+        Py_RETURN_NONE;
+    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60)
+        Py_RETURN_NONE;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > dim[month - 1] + (month == 2 && leap))
+        Py_RETURN_NONE;
+    if (second == 60) /* leap second: FIX allows 60 */
+        second = 59;
+    if (n > 17) {
+        long long frac;
+        if (s[17] != '.' || !read_digits(s + 18, (int)(n - 18), &frac))
+            Py_RETURN_NONE;
+        if (n == 21)
+            micros = frac * 1000;
+        else if (n == 24)
+            micros = frac;
+        else
+            micros = frac / 1000; /* nanoseconds: the first six digits */
+    }
+    long long secs = days_from_civil(year, (unsigned)month, (unsigned)day) * 86400 + hour * 3600 + minute * 60 + second;
+    if (n == 17)
+        return PyFloat_FromDouble((double)secs);
+    /* (secs * 10**6 + micros) / 10**6 as Python computes it: exact only while both fit a double */
+    if (secs <= -9000000000LL || secs >= 9000000000LL)
+        Py_RETURN_NONE;
+    return PyFloat_FromDouble((double)(secs * 1000000 + micros) / 1e6);
+}
+
+static PyObject *
+format_timestamp(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyFloat_CheckExact(args[0]) || !PyLong_CheckExact(args[1]))
+        Py_RETURN_NONE;
+    long precision = PyLong_AsLong(args[1]);
+    if (precision == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    long long units;
+    switch (precision) {
+    case 0: units = 1; break;
+    case 3: units = 1000; break;
+    case 6: units = 1000000; break;
+    case 9: units = 1000000000; break;
+    default: Py_RETURN_NONE;
+    }
+    double x = PyFloat_AS_DOUBLE(args[0]) * (double)units;
+    if (!isfinite(x) || fabs(x) >= 9.0e18)
+        Py_RETURN_NONE;
+    long long r = (long long)nearbyint(x); /* round half to even, as Python's round() */
+    long long whole = r / units, frac = r % units;
+    if (frac < 0) { /* floor division, as divmod */
+        frac += units;
+        whole -= 1;
+    }
+    long long days = whole / 86400, rem = whole % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days -= 1;
+    }
+    long long year;
+    unsigned month, day;
+    civil_from_days(days, &year, &month, &day);
+    if (year < 1 || year > 9999)
+        Py_RETURN_NONE;
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "%04lld%02u%02u-%02lld:%02lld:%02lld", year, month, day, rem / 3600,
+                       (rem / 60) % 60, rem % 60);
+    if (precision == 3)
+        len += snprintf(buf + len, sizeof buf - len, ".%03lld", frac);
+    else if (precision == 6)
+        len += snprintf(buf + len, sizeof buf - len, ".%06lld", frac);
+    else if (precision == 9)
+        len += snprintf(buf + len, sizeof buf - len, ".%09lld", frac);
+    return PyBytes_FromStringAndSize(buf, len);
+}
+
 /* ------------------------------------------------------------------ configure */
 
 static void
@@ -1082,6 +1215,10 @@ static PyMethodDef methods[] = {
      "new_fields(msg_type, fields) -> the field list of FixMessage.new, or None for unusual values"},
     {"has_any_tag", (PyCFunction)(void (*)(void))has_any_tag, METH_FASTCALL,
      "has_any_tag(fields, tags) -> whether a field's tag is in the frozenset, or None"},
+    {"utc_epoch", (PyCFunction)utc_epoch, METH_O,
+     "utc_epoch(raw) -> epoch seconds of a UTCTimestamp, or None when Python must decide"},
+    {"format_timestamp", (PyCFunction)(void (*)(void))format_timestamp, METH_FASTCALL,
+     "format_timestamp(epoch_seconds, precision) -> UTCTimestamp bytes, or None"},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
      "configure(**fallbacks): register the pure-Python twins and constants"},
     {NULL, NULL, 0, NULL},

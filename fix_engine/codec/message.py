@@ -135,6 +135,10 @@ def format_epoch_timestamp(epoch_seconds: float, precision: int = 3) -> bytes:
     into the seconds when needed.
     """
     global _last_second
+    if _format_timestamp is not None and type(epoch_seconds) is float:
+        fast = _format_timestamp(epoch_seconds, precision)
+        if fast is not None:
+            return fast  # type: ignore[no-any-return]
     units = _UNITS.get(precision)
     if units is None:
         raise ValueError(f"timestamp precision must be 0, 3, 6 or 9, not {precision}")
@@ -532,6 +536,8 @@ class FixMessage:
 _new_message = object.__new__
 #: the C twin of the body of ``FixMessage.new`` for bytes/str values (None without the accelerator)
 _new_fields = speedups.new_fields if speedups is not None else None
+#: the C twin of ``format_epoch_timestamp`` for floats (None without the accelerator)
+_format_timestamp = speedups.format_timestamp if speedups is not None else None
 _first = itemgetter(0)
 
 

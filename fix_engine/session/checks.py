@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..codec import tags
 from ..codec.errors import FieldValueError
 from ..codec.message import FixMessage, parse_utc_timestamp_epoch
+from ..codec.parsing import speedups
 from ..dictionary.violations import SessionRejectReason
 from .session_id import SessionID
 
@@ -52,11 +53,19 @@ def is_poss_dup(message: FixMessage) -> bool:
 #: ``YYYYMMDD-HH:MM:SS`` -> whole epoch seconds, for the seconds seen last (SendingTimes of a
 #: busy session share their seconds part; parsing it through ``datetime`` once is enough).
 _SECONDS: dict[bytes, int] = {}
+#: the C twin of :func:`utc_timestamp_epoch` (None without the accelerator; it answers None for
+#: anything it does not handle, which the Python code below then decides)
+_utc_epoch = speedups.utc_epoch if speedups is not None else None
 _FRACTION_LENGTHS = (21, 24, 27)  # .sss, .ssssss, .sssssssss
 
 
 def utc_timestamp_epoch(tag: int, raw: bytes) -> float:
-    """``parse_utc_timestamp_epoch`` (same result, same FieldValueError) with the seconds part cached."""
+    """``parse_utc_timestamp_epoch`` (same result, same FieldValueError) with the seconds part cached
+    (or in C, when the accelerator is built)."""
+    if _utc_epoch is not None:
+        fast = _utc_epoch(raw)
+        if fast is not None:
+            return fast  # type: ignore[no-any-return]
     seconds = _SECONDS.get(raw[:17])
     if seconds is None:
         prefix = raw[:17]

@@ -13,7 +13,7 @@ import pytest
 
 from fix_engine.codec import encoding, framing, message, parsing
 from fix_engine.dictionary import validation
-from fix_engine.session import outbound
+from fix_engine.session import checks, outbound
 
 HAVE_C = parsing.speedups is not None
 
@@ -27,6 +27,8 @@ def use_pure_python(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(encoding, "_encode_cached", None)
     monkeypatch.setattr(validation, "_fast_valid", None)
     monkeypatch.setattr(message, "_new_fields", None)
+    monkeypatch.setattr(message, "_format_timestamp", None)
+    monkeypatch.setattr(checks, "_utc_epoch", None)
     monkeypatch.setattr(outbound, "_has_any_tag", None)
 
 

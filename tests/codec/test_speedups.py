@@ -503,3 +503,83 @@ def test_has_any_tag_leaves_unusual_input_to_python() -> None:
     assert C.has_any_tag([[1, b""]], frozenset({1})) is None
     assert C.has_any_tag([(True, b"")], frozenset({1})) is None  # bool is not exactly int
     assert outbound._has_any_tag is C.has_any_tag
+
+
+# --------------------------------------------------------------------------- UTCTimestamps
+
+from fix_engine.codec import message as codec_message  # noqa: E402
+from fix_engine.session import checks  # noqa: E402
+
+
+def py_epoch(raw: bytes) -> tuple[str, Any]:
+    original = checks._utc_epoch
+    checks._utc_epoch = None
+    try:
+        return outcome(checks.utc_timestamp_epoch, 52, raw)
+    finally:
+        checks._utc_epoch = original
+
+
+timestamp_text = st.builds(
+    lambda y, mo, d, h, mi, s, frac: b"%04d%02d%02d-%02d:%02d:%02d" % (y, mo, d, h, mi, s) + frac,
+    st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 24), st.integers(0, 60),
+    st.integers(0, 61),
+    st.sampled_from([b"", b".", b".1", b".12", b".123", b".1234", b".123456", b".123456789", b".12x", b".1234567890"]),
+)
+
+
+@many
+@given(st.one_of(timestamp_text, st.binary(min_size=15, max_size=28)))
+def test_utc_epoch_c_equals_python(raw: bytes) -> None:
+    fast = C.utc_epoch(raw)
+    py = py_epoch(raw)
+    if fast is None:
+        return  # Python decides (both paths then run the same code)
+    assert py == ("ok", fast)
+
+
+def test_utc_epoch_known_values() -> None:
+    assert C.utc_epoch(b"19700101-00:00:00") == 0.0
+    assert C.utc_epoch(b"20240229-23:59:60") == 1709251199.0  # leap day, leap second
+    assert C.utc_epoch(b"20230229-00:00:00") is None  # no such day: Python raises
+    assert C.utc_epoch(b"19691231-23:59:59.500") == -0.5
+    assert C.utc_epoch(b"20261122-10:00:00.123456789") == 1795341600.123456
+    assert C.utc_epoch("20261122-10:00:00") is None
+    with pytest.raises(Exception, match="UTCTimestamp"):
+        checks.utc_timestamp_epoch(52, b"20230229-00:00:00")
+
+
+def py_format(epoch: Any, precision: Any) -> tuple[str, Any]:
+    original = codec_message._format_timestamp
+    codec_message._format_timestamp = None
+    try:
+        return outcome(codec_message.format_epoch_timestamp, epoch, precision)
+    finally:
+        codec_message._format_timestamp = original
+
+
+@many
+@given(
+    st.one_of(
+        st.floats(min_value=-62135596800.0, max_value=253402300799.0),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(0, 2_000_000_000).map(lambda n: n + 0.5),  # exact halves: round half to even
+        st.integers(0, 2_000_000_000_000).map(lambda n: n / 1000 + 0.0005),
+    ),
+    st.sampled_from([0, 3, 6, 9, 1, -3]),
+)
+def test_format_timestamp_c_equals_python(epoch: float, precision: int) -> None:
+    fast = C.format_timestamp(epoch, precision)
+    py = py_format(epoch, precision)
+    if fast is None:
+        return
+    assert py == ("ok", fast)
+
+
+def test_format_timestamp_known_values() -> None:
+    assert C.format_timestamp(0.0, 3) == b"19700101-00:00:00.000"
+    assert C.format_timestamp(1790000000.1235, 3) == py_format(1790000000.1235, 3)[1]
+    assert C.format_timestamp(-0.5, 0) == b"19700101-00:00:00"  # round half to even: -0.5 -> 0
+    assert C.format_timestamp(-1.5, 0) == b"19691231-23:59:58"
+    assert C.format_timestamp(1.0, 2) is None and C.format_timestamp(1, 3) is None
+    assert C.format_timestamp(1e300, 3) is None
