@@ -27,6 +27,7 @@ every order), with ExecRestatementReason 12/13 in the versions that have them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +116,8 @@ class FixExchange(Application):
         self._has_order: Callable[[str, str], bool] | None = getattr(venue, "has_order", None)
         #: hosts looked up during one group commit (the registry cannot change inside it)
         self._hosts: dict[int, tuple[SessionID, Any]] | None = None
+        #: the sessions' output groups of the group commit in progress (None outside one)
+        self._batches: ExitStack | None = None
         self._group_commit = bool(getattr(venue, "group_commit", False))
         if self._group_commit and hasattr(venue, "background_snapshots"):
             venue.background_snapshots = True  # snapshots between reactor batches, written by a thread
@@ -175,11 +178,15 @@ class FixExchange(Application):
 
     def _commit_batch(self) -> None:
         self._commit_scheduled = False
-        self._hosts = {}  # SessionID.__hash__ is Python code: one registry lookup per session per batch
+        self._hosts = {}  # one registry lookup per session per batch
+        # every session's reports of the batch go out as one group: one store write, one socket write
+        self._batches = ExitStack()
         try:
-            self.venue.commit()
+            with self._batches:
+                self.venue.commit()
         finally:
             self._hosts = None
+            self._batches = None
 
     def options(self, session_id: SessionID) -> SessionOptions:
         host = self.registry.get(session_id)
@@ -309,6 +316,8 @@ class FixExchange(Application):
             entry = hosts.get(id(session_id))  # by identity (the entry keeps the object, so the id is its own)
             if entry is None or entry[0] is not session_id:
                 entry = hosts[id(session_id)] = (session_id, self.registry.get(session_id))
+                if entry[1] is not None and self._batches is not None:
+                    self._batches.enter_context(entry[1].batched())
             host = entry[1]
         if host is None:
             twisted_log.msg(f"fixgate venue: no session {session_id} for a {message.msg_type} report")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType, SimpleNamespace
@@ -24,6 +26,8 @@ class FakeHost:
     extra: dict[str, str] = field(default_factory=dict)
     sent: list[FixMessage] = field(default_factory=list)
     paused: bool = False
+    #: (number of messages sent before, after) of every ``batched()`` group
+    groups: list[tuple[int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.session = SimpleNamespace(settings=SimpleNamespace(extra=MappingProxyType(self.extra)))
@@ -35,6 +39,12 @@ class FakeHost:
 
     def event(self, text: str) -> None:
         pass
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        before = len(self.sent)
+        yield
+        self.groups.append((before, len(self.sent)))
 
     def of_type(self, msg_type: str) -> list[FixMessage]:
         return [m for m in self.sent if m.msg_type == msg_type]

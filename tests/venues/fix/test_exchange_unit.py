@@ -271,3 +271,30 @@ def test_market_data_levels_are_computed_from_the_first_request_on(rig: Rig) -> 
     rig.order(a, "A4", "2", "70", "10.4", symbol="MSFT")  # trades on MSFT: nothing for an IBM subscriber
     assert len(m.of_type("X")) == 1
     rig.venue.check_invariants()
+
+
+def test_group_commit_sends_each_sessions_reports_as_one_group(tmp_path: Path) -> None:
+    from fakes import FakeRegistry
+
+    from venues.internal.fix_exchange import FixExchange
+    from venues.internal.journal import FileJournal
+    from venues.internal.reference_data import DEMO_INSTRUMENTS
+    from venues.internal.venue import InternalVenue
+
+    rig = Rig(tmp_path)
+    rig.journal.close()
+    rig.journal = FileJournal(tmp_path / "gc.journal")
+    rig.venue = InternalVenue("TEST", DEMO_INSTRUMENTS, rig.journal, rig.now_ns, group_commit=True)
+    rig.registry = FakeRegistry()
+    rig.exchange = FixExchange(rig.venue, rig.registry, rig.clock)
+    buyer, seller = rig.session("BUYER"), rig.session("SELLER")
+    for n in range(3):
+        rig.exchange.from_app(FixMessage.new("D", (11, f"B{n}"), (38, "10"), (40, "2"), (54, "1"), (55, "IBM"),
+                                             (44, "100"), (60, "20260101-10:00:00.000")), buyer.session_id)
+    rig.exchange.from_app(FixMessage.new("D", (11, "S1"), (38, "30"), (40, "2"), (54, "2"), (55, "IBM"),
+                                         (44, "100"), (60, "20260101-10:00:00.000")), seller.session_id)
+    assert buyer.sent == [] and seller.sent == []  # held until the journal commits
+    rig.clock.advance(0)
+    assert [m.get(150) for m in buyer.sent] == ["0", "0", "0", "F", "F", "F"]
+    assert [m.get(150) for m in seller.sent] == ["0", "F", "F", "F"]
+    assert buyer.groups == [(0, 6)] and seller.groups == [(0, 4)]  # one group per session per commit
