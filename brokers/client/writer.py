@@ -6,22 +6,23 @@ serialisation cheap (no lock contention on SQLite) and makes batches commit in s
 
 **Batches.**  Operations queued during one reactor turn join the *open* batch; while a batch is
 in flight the next one keeps collecting (group commit), so under load a batch holds everything
-that arrived during the previous commit.  A batch runs in one unit of work, in stages of bulk
-statements (``_stages``): the orders it opens are recorded with their reservations in one
-``open_orders`` call, its fills booked in one ``book_fills`` call, its closes done in one
-``close_orders`` call -- a fixed number of statements per stage, with the outcome of running the
-operations one by one in queue order.  If the batch fails as a whole (an order over its buying
-power) it is rolled back and re-run one operation per transaction, so one refusal never takes
-its neighbours down.  After the commit the client-order journal records of the successful
-operations are appended (one fsync).  The balances of every account the batch touched are read
-for the vetting cache (one query): inside the batch's transaction, after its last statement, when
-the batch commits as a whole (a single writer: they are the balances the commit leaves), else
-after the one-by-one transactions.
+that arrived during the previous commit; the next batch starts as soon as the previous one's
+callbacks ran.  A batch runs in one unit of work through ``brokers.registry.batch.apply_batch``:
+the rows it needs are read (locked) once, its operations replayed in memory in queue order with
+the registry's own rules, and the result written with a fixed number of bulk statements, whatever
+the batch holds -- the outcome of running the operations one by one in queue order.  If the batch
+fails as a whole (an order over its buying power) it is rolled back and re-run one operation per
+transaction with the reference functions, so one refusal never takes its neighbours down and
+each refused operation gets its own error.  After the commit the client-order journal records of
+the successful operations are appended (one fsync).  The balances of every account the batch
+touched are read for the vetting cache (one query): inside the batch's transaction, after its
+last statement, when the batch commits as a whole (a single writer: they are the balances the
+commit leaves), else after the one-by-one transactions.
 
 **Ordering guarantees.**
 
 1. Operations commit in the order they were queued (one thread, FIFO batches; within a batch the
-   stages give the outcome of queue order).
+   replay runs them in queue order).
 2. A batch's callbacks run on the reactor after it committed, before the next batch's.
 3. :class:`Outbox` releases a client message only after the batch it names (the one holding the
    write it reports) committed, and never overtakes a message queued before it for the same
@@ -45,6 +46,7 @@ from twisted.python.threadpool import ThreadPool
 from brokers.domain.accounts import Asset, Balance
 from brokers.domain.ledger import BookedOrder, FillToBook, OrderState
 from brokers.registry import Registry
+from brokers.registry import batch as _batch
 from brokers.registry import booking as _booking
 from brokers.registry import reservations as _reservations
 
@@ -124,51 +126,17 @@ class _Batch:
     ops: list[Operation] = field(default_factory=list)
 
 
-_Stage = tuple[list[OpenOrder], list[BookFill], list[CloseOrder]]
-
-
-def _stages(ops: list[Operation]) -> list[_Stage]:
-    """Split a batch into stages, each run as bulk opens, then bulk fills, then bulk closes, with the
-    same outcome as running the operations one by one in queue order.
-
-    Within a stage an operation may run before one queued earlier only where that cannot change the
-    outcome: operations on different orders are independent, except that opening an order checks its
-    account's buying power -- closes only ever release buying power (an open moved before them sees
-    less, never more), but a fill can take more than its order held, so an open queued after a fill of
-    the same account starts a new stage; and an order's own operations keep their order (an open,
-    fill or close queued after a later-ranked operation of the same order starts a new stage).
-    """
-    stages: list[_Stage] = []
-    opens: list[OpenOrder] = []
-    fills: list[BookFill] = []
-    closes: list[CloseOrder] = []
-    ranks: dict[str, int] = {}  # order id -> highest rank queued in this stage
-    filled_accounts: set[str] = set()
-    for op in ops:
-        order_id: str | None
+def _items(parts: list[Operation]) -> list[_batch.Item]:
+    """The parts as ``batch.apply_batch`` takes them."""
+    items: list[_batch.Item] = []
+    for op in parts:
         if isinstance(op, OpenOrder):
-            rank, order_id, account_waits = 0, op.order.order_id, op.order.account in filled_accounts
+            items.append((_batch.OPEN, op.order, op.reservations))
         elif isinstance(op, BookFill):
-            rank, order_id, account_waits = 1, op.fill.order_id, False
+            items.append((_batch.FILL, op.fill, None))
         else:
-            rank, order_id, account_waits = 2, op.order_id, False
-        if account_waits or (order_id is not None and ranks.get(order_id, -1) > rank):
-            stages.append((opens, fills, closes))
-            opens, fills, closes = [], [], []
-            ranks = {}
-            filled_accounts = set()
-        if isinstance(op, OpenOrder):
-            opens.append(op)
-        elif isinstance(op, BookFill):
-            fills.append(op)
-            filled_accounts.add(op.fill.account)
-        else:
-            closes.append(op)
-        if order_id is not None and ranks.get(order_id, -1) < rank:
-            ranks[order_id] = rank
-    if opens or fills or closes:
-        stages.append((opens, fills, closes))
-    return stages
+            items.append((_batch.CLOSE, op.order_id, op.status))
+    return items
 
 
 class RegistryWriter:
@@ -318,14 +286,22 @@ class RegistryWriter:
 
     @staticmethod
     def _apply_parts(uow: Any, parts: list[Operation], *, strict: bool) -> None:
-        """Run operations already split by :func:`_parts` (a fill's ``close`` is not looked at)."""
-        for opens, fills, closes in _stages(parts):
-            if opens:
-                _reservations.open_orders(uow, [(op.order, op.reservations) for op in opens])
-            if fills:
-                _booking.book_fills(uow, [op.fill for op in fills])
-            if closes:
-                _reservations.close_orders(uow, [(op.order_id, op.status) for op in closes], skip_unknown=not strict)
+        """Run operations already split by :func:`_parts` (a fill's ``close`` is not looked at).
+
+        ``strict``: the whole list in one replay (``batch.apply_batch``), refused as a whole if any
+        part would be.  Otherwise one part at a time with the reference functions (the refused-batch
+        fallback: they raise the precise error of a refused part; an unknown order's close is skipped).
+        """
+        if strict:
+            _batch.apply_batch(uow, _items(parts))
+            return
+        for op in parts:
+            if isinstance(op, OpenOrder):
+                _reservations.open_orders(uow, [(op.order, op.reservations)])
+            elif isinstance(op, BookFill):
+                _booking.book_fills(uow, [op.fill])
+            else:
+                _reservations.close_orders(uow, [(op.order_id, op.status)], skip_unknown=True)
 
     # ---- back on the reactor -------------------------------------------------------------------
 
@@ -356,8 +332,11 @@ class RegistryWriter:
             self.on_committed(batch.number)
         if self.idle:
             self._wake_idle()
-        else:
-            self._schedule()
+        elif self._in_flight is None:  # start the next batch now, not a reactor turn later
+            if self._flush_call is not None:
+                self._flush_call.cancel()
+                self._flush_call = None
+            self._flush()
 
     def _wake_idle(self) -> None:
         waiters, self._idle_waiters = self._idle_waiters, []

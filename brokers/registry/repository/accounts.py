@@ -20,6 +20,7 @@ from brokers.domain.accounts import (
 )
 
 from .. import tables as t
+from ..bulk_sql import asset_of, bulk_sql
 from ..types import amount_add
 from .ids import BalanceKey, Clock, IdResolver, account_row, asset_from_row, dialect_insert
 
@@ -195,9 +196,13 @@ class BalanceRepository:
             return {}
         account_ids = self._ids.account_ids(names)
         out: dict[str, list[Balance]] = {name: [] for name in names}
-        query = self._query().where(t.balances.c.account_id.in_(sorted(account_ids.values())))
-        for row in self._conn.execute(query):
-            out[row.account].append(_balance(row))
+        sql = bulk_sql(self._conn)  # the raw cursor: no per-row result processing (the writer's snapshot)
+        try:
+            number = sql.number
+            for name, kind, code, amount, held in sql.balances_of(account_ids.values()):
+                out[name].append(Balance(name, asset_of(kind, code), number(amount), number(held)))
+        finally:
+            sql.close()
         return out
 
     def _query(self) -> Any:

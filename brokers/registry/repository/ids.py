@@ -63,6 +63,10 @@ class IdResolver:
     def _known_account(self, name: str) -> int | None:
         return self._cache.accounts.get(name) or self._new_accounts.get(name)
 
+    def knows_accounts(self, names: Iterable[str]) -> bool:
+        """Whether every one of ``names`` has an id here already (committed, or created by this transaction)."""
+        return all(self._known_account(name) is not None for name in names)
+
     def account_ids(self, names: Iterable[str]) -> dict[str, int]:
         """Ids of existing accounts; raises UnknownAccount for the first missing one."""
         wanted = set(names)

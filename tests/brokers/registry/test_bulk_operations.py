@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from brokers.client.writer import BookFill, CloseOrder, OpenOrder, RegistryWriter, _stages
+from brokers.client.writer import BookFill, CloseOrder, OpenOrder, RegistryWriter
 from brokers.domain.accounts import Asset, InsufficientFunds
 from brokers.domain.ledger import BookedOrder, FillToBook, OrderState, Side
 from brokers.registry import Registry, booking, reservations
@@ -43,6 +44,7 @@ def _script(seed: int, prefix: str) -> list[OpenOrder | BookFill | CloseOrder]:
             order, filled = live[order_id]
             qty = min(order.qty - filled, Decimal(rnd.choice([10, 50])))
             exec_n += 1
+            assert order.price is not None  # limit orders only
             px = order.price - Decimal("0.25") if order.side is Side.BUY else order.price
             ops.append(BookFill(FillToBook(venue="INTERNAL", exec_id=f"{prefix}E{exec_n}", order_id=order_id,
                                            account=order.account, symbol=order.symbol, side=order.side, qty=qty,
@@ -107,25 +109,6 @@ def test_open_orders_refuses_like_one_by_one(registry: Registry) -> None:
     assert_sound(registry)
 
 
-def test_stages_keep_what_orders_and_buying_power_depend_on() -> None:
-    def order(order_id: str, account: str) -> BookedOrder:
-        return BookedOrder(order_id, account, "AAPL", Side.BUY, Decimal(1), Decimal(1), "USD")
-
-    def fill(order_id: str, account: str) -> BookFill:
-        return BookFill(FillToBook(venue="V", exec_id=order_id, order_id=order_id, account=account, symbol="AAPL",
-                                   side=Side.BUY, qty=Decimal(1), price=Decimal(1), currency="USD", ts=T0))
-
-    # fills and closes of other accounts, then opens: one stage (opens first)
-    ops = [fill("A1", "A"), CloseOrder("A1", "A"), OpenOrder(order("B1", "B"), {}), OpenOrder(order("B2", "B"), {})]
-    assert [tuple(len(part) for part in stage) for stage in _stages(ops)] == [(2, 1, 1)]
-    # an open after a fill of the same account waits for it (a fill may take more than it held)
-    ops = [fill("A1", "A"), OpenOrder(order("A2", "A"), {})]
-    assert [tuple(len(part) for part in stage) for stage in _stages(ops)] == [(0, 1, 0), (1, 0, 0)]
-    # an order's own operations never swap: a fill after its close runs after it
-    ops = [CloseOrder("A1", "A"), fill("A1", "A")]
-    assert [tuple(len(part) for part in stage) for stage in _stages(ops)] == [(0, 0, 1), (0, 1, 0)]
-
-
 def _merged(ops: list[OpenOrder | BookFill | CloseOrder]) -> list[OpenOrder | BookFill | CloseOrder]:
     """The script with every fill immediately followed by its order's close made one operation."""
     out: list[OpenOrder | BookFill | CloseOrder] = []
@@ -174,4 +157,77 @@ def test_a_fill_carrying_its_close_runs_as_two_operations_when_the_batch_is_refu
         assert uow.orders.get_many(["O2"]) == {}
     assert registry.balance("ACME", "USD").held == 0
     assert [b.held for b in snapshot["ACME"] if b.asset == usd] == [Decimal(0)]
+    assert_sound(registry)
+
+
+class _Reactor:
+    """Just enough reactor for the writer: timed calls and calls from the thread are queued, run by hand."""
+
+    def __init__(self) -> None:
+        self.later: list[Any] = []
+        self.from_thread: list[tuple[Any, tuple[Any, ...]]] = []
+
+    def callLater(self, delay: float, f: Any, *args: Any) -> Any:  # noqa: N802 - the reactor's API
+        call = _Call(f, args)
+        self.later.append(call)
+        return call
+
+    def callFromThread(self, f: Any, *args: Any) -> None:  # noqa: N802 - the reactor's API
+        self.from_thread.append((f, args))
+
+
+class _Call:
+    def __init__(self, f: Any, args: tuple[Any, ...]) -> None:
+        self.f, self.args, self.cancelled = f, args, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Pool:
+    """Runs the writer's work at once, on the calling thread; the result goes through the reactor."""
+
+    started = True
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def start(self) -> None:
+        pass
+
+    def callInThreadWithCallback(self, on_result: Any, f: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N802
+        self.runs += 1
+        on_result(True, f(*args, **kwargs))
+
+
+def test_the_next_batch_starts_when_the_previous_one_finished_without_waiting_a_reactor_turn(
+        registry: Registry) -> None:
+    fund(registry, "ACME", "1000000")
+    reactor = _Reactor()
+    writer = RegistryWriter(registry, reactor)
+    pool = _Pool()
+    writer.pool = pool  # type: ignore[assignment]
+    usd = Asset.currency("USD")
+    done: list[object] = []
+
+    def order(n: int) -> OpenOrder:
+        booked = BookedOrder(f"O{n}", "ACME", "AAPL", Side.BUY, Decimal(1), Decimal(100), "USD")
+        return OpenOrder(booked, {usd: Decimal(100)}, on_done=done.append)
+
+    assert writer.submit(order(1)) == 1
+    flush = reactor.later.pop()
+    assert reactor.later == []
+    flush.f(*flush.args)  # the reactor turn after the submit: batch 1 goes to the writer thread
+    assert pool.runs == 1
+    assert writer.submit(order(2)) == 2  # queued while batch 1 is in flight: no flush of its own
+    assert writer.submit(order(3)) == 2
+    assert [call for call in reactor.later if not call.cancelled] == []
+    f, args = reactor.from_thread.pop()
+    f(*args)  # batch 1's result reaches the reactor: its callbacks run, and batch 2 starts right away
+    assert done == [None] and writer.committed == 1
+    assert pool.runs == 2 and writer.current_batch == 2
+    f, args = reactor.from_thread.pop()
+    f(*args)
+    assert done == [None, None, None] and writer.committed == 2 and writer.idle
+    assert [call for call in reactor.later if not call.cancelled] == []
     assert_sound(registry)
