@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from decimal import Decimal
@@ -137,7 +138,7 @@ class ClientApplication(Application):
         self.ids = ids
         self.clock_ns = clock_ns
         self.store = store if store is not None else OrderStore()
-        self.outbox = Outbox(self._send_now, lambda: self.writer.committed)
+        self.outbox = Outbox(self._send_now, lambda: self.writer.committed, batched=self._batched)
         self.drop_copy = DropCopy(drop_copy or {}, self._send_copy)
         self.cancel_on_disconnect = cancel_on_disconnect
         #: order_id -> Text of the cancels the broker asked for (kill switch, cancel on disconnect)
@@ -166,6 +167,11 @@ class ClientApplication(Application):
             twisted_log.msg(f"fixgate: no session {session_id} for {message.msg_type}")
         if self.drop_copy and message.msg_type == "8":
             self.drop_copy.on_report(message, session_id)
+
+    def _batched(self, session_id: SessionID) -> AbstractContextManager[Any]:
+        """Group a session's sends (see :meth:`SessionHost.batched`)."""
+        host = self.sessions.get(session_id)
+        return host.batched() if host is not None else nullcontext()
 
     def _send_copy(self, message: FixMessage, session_id: SessionID) -> None:
         try:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections import deque
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -351,9 +352,12 @@ class Outbox:
     same session, but a session's ack does not wait behind another session's fill report.
     """
 
-    def __init__(self, send: Callable[[Any, Any], None], committed: Callable[[], int]) -> None:
+    def __init__(self, send: Callable[[Any, Any], None], committed: Callable[[], int],
+                 batched: Callable[[Any], AbstractContextManager[Any]] | None = None) -> None:
         self._send = send
         self._committed = committed
+        #: session -> a context grouping that session's sends (one store write, one socket write)
+        self._batched: Callable[[Any], AbstractContextManager[Any]] = batched or (lambda session_id: nullcontext())
         self._queues: dict[Any, deque[tuple[int, Any]]] = {}
 
     def send(self, message: Any, session_id: Any, after: int = 0) -> None:
@@ -369,8 +373,10 @@ class Outbox:
     def release(self, committed: int) -> None:
         """Send what batch ``committed`` unblocked, in order within each session."""
         for session_id, queue in list(self._queues.items()):
-            while queue and queue[0][0] <= committed:
-                self._send(queue.popleft()[1], session_id)
+            if queue and queue[0][0] <= committed:
+                with self._batched(session_id):  # what a batch releases for a session goes out as one group
+                    while queue and queue[0][0] <= committed:
+                        self._send(queue.popleft()[1], session_id)
             if not queue and self._queues.get(session_id) is queue:
                 del self._queues[session_id]
 
