@@ -270,6 +270,7 @@ class Session:
             or begin != self._begin_raw
             or poss_dup is not None
             or not sender
+            or type(sending_time) is not bytes
             or not sending_time
             or self._queue
             or self._resend_range is not None
