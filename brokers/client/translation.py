@@ -22,7 +22,12 @@ from typing import Any
 from brokers.domain.orders import ClientOrder, ClientOrderStatus
 from fix_engine.application import FieldNotFoundReject, IncorrectDataFormat, IncorrectTagValue
 from fix_engine.codec.errors import FieldValueError
-from fix_engine.codec.message import FixMessage, format_decimal, format_epoch_timestamp, to_fix_bytes
+from fix_engine.codec.message import (
+    FixMessage,
+    decimal_bytes,
+    format_epoch_timestamp,
+    to_fix_bytes,
+)
 from venues.base import OrdType, Side, TimeInForce
 
 __all__ = [
@@ -317,18 +322,7 @@ def _is_42(begin_string: str) -> bool:
     return begin_string in ("FIX.4.0", "FIX.4.1", "FIX.4.2")
 
 
-class _DecimalBytes(dict):  # type: ignore[type-arg]
-    """Decimal -> FIX text bytes (plain notation), bounded; equal decimals have the same text."""
-
-    def __missing__(self, value: Decimal) -> bytes:
-        text = format_decimal(value).encode("ascii")
-        if len(self) >= 4096:
-            self.clear()
-        self[value] = text
-        return text
-
-
-_decimal_bytes = _DecimalBytes().__getitem__
+_decimal_bytes = decimal_bytes  # the codec's bounded cache
 _ZERO_BYTES = b"0"
 _B: dict[object, bytes] = {member: member.value.encode("ascii")
                            for enum in (Side, OrdType, TimeInForce) for member in enum}

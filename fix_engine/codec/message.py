@@ -171,6 +171,8 @@ class _DecimalTextCache(dict):  # type: ignore[type-arg]
 
 
 _DECIMAL_TEXT = _DecimalTextCache()
+#: ``Decimal`` -> its FIX bytes (plain notation), cached: what ``FixMessage.new`` uses for Decimals
+decimal_bytes = _DECIMAL_TEXT.__getitem__
 
 _CONVERTERS: dict[type, Any] = {
     str: str.encode,
