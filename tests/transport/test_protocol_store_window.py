@@ -58,11 +58,11 @@ def order(seq: int) -> bytes:
     )
 
 
-@pytest.fixture
-def connection(tmp_path: Path) -> tuple[FixProtocol, StringTransport, SessionHost, Executor]:
+def connect(tmp_path: Path, extra: str = "") -> tuple[FixProtocol, StringTransport, SessionHost, Executor]:
+    """An acceptor session on a fake transport (file store under ``tmp_path``), not logged on."""
     config = f"""[DEFAULT]
 FileStorePath={tmp_path}/store
-FileStoreSync=N
+{extra}FileStoreSync=N
 HeartBtInt=30
 StartTime=00:00:00
 EndTime=00:00:00
@@ -81,6 +81,12 @@ SocketAcceptPort=1
     protocol = FixProtocol(Factory(), host)
     transport = StringTransport()
     protocol.makeConnection(transport)
+    return protocol, transport, host, app
+
+
+@pytest.fixture
+def connection(tmp_path: Path) -> tuple[FixProtocol, StringTransport, SessionHost, Executor]:
+    protocol, transport, host, app = connect(tmp_path)
     protocol.dataReceived(frame(1, "A", (98, b"0"), (108, b"30")))
     assert b"35=A" in transport.value()
     transport.clear()
@@ -173,27 +179,7 @@ def test_batched_sends_without_a_connection_are_stored(connection) -> None:  # n
 def test_the_session_log_is_flushed_once_per_read(tmp_path: Path) -> None:
     from fix_engine.log.file import FileLog
 
-    config = f"""[DEFAULT]
-FileStorePath={tmp_path}/store
-FileLogPath={tmp_path}/log
-FileStoreSync=N
-HeartBtInt=30
-StartTime=00:00:00
-EndTime=00:00:00
-[SESSION]
-ConnectionType=acceptor
-BeginString=FIX.4.4
-SenderCompID=EXEC
-TargetCompID=CLIENT
-SocketAcceptPort=1
-"""
-    settings = parse_config(config, "test").sessions[0]
-    registry = SessionRegistry()
-    app = Executor(registry)
-    host = SessionBuilder(app).build(settings, settings.session_id, lambda: NOW)
-    registry.add(host)
-    protocol = FixProtocol(Factory(), host)
-    protocol.makeConnection(StringTransport())
+    protocol, _transport, host, _app = connect(tmp_path, extra=f"FileLogPath={tmp_path}/log\n")
     log = host.log
     assert isinstance(log, FileLog)
     flushes: list[str] = []
