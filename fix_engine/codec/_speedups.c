@@ -18,6 +18,9 @@
  *   has_any_tag(fields, tags) -> whether a (tag, value) pair of the list has its tag in the
  *                                frozenset, None for an unusual list
  *   utc_epoch(raw) -> UTCTimestamp bytes as float epoch seconds, None when Python must decide
+ *   MessageCore: the base type of FixMessage (slots ``fields``, ``_index``, ``_indexed_len``) with
+ *                ``get_raw``, ``field_index`` and ``_build_index`` in C; unusual contents go to the
+ *                Python twins registered with configure(message_fallbacks=...)
  *   format_timestamp(epoch_seconds, precision) -> UTCTimestamp bytes, None when Python must decide
  *
  * Bounds: every index is checked against the buffer length before it is read.
@@ -25,6 +28,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <stdint.h>
 #include <string.h>
 #include <math.h>
@@ -1143,6 +1147,169 @@ format_timestamp(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return PyBytes_FromStringAndSize(buf, len);
 }
 
+/* ------------------------------------------------------------------ MessageCore (FixMessage's base) */
+
+static PyObject *py_build_index = NULL, *py_get_raw = NULL; /* the pure-Python twins */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *fields;      /* list of (tag, value) */
+    PyObject *index;       /* dict tag -> first value, or NULL/None when not built */
+    Py_ssize_t indexed_len; /* len(fields) when index was built */
+} MessageCore;
+
+static int
+core_traverse(MessageCore *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->fields);
+    Py_VISIT(self->index);
+    return 0;
+}
+
+static int
+core_clear(MessageCore *self)
+{
+    Py_CLEAR(self->fields);
+    Py_CLEAR(self->index);
+    return 0;
+}
+
+static void
+core_dealloc(MessageCore *self)
+{
+    PyObject_GC_UnTrack(self);
+    core_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The index, built when missing or stale; a new reference, or NULL with an exception. */
+static PyObject *
+core_index(MessageCore *self)
+{
+    PyObject *fields = self->fields;
+    if (fields == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "fields");
+        return NULL;
+    }
+    PyObject *index = self->index;
+    if (index != NULL && index != Py_None && PyList_CheckExact(fields) && self->indexed_len == PyList_GET_SIZE(fields)) {
+        Py_INCREF(index);
+        return index;
+    }
+    if (py_build_index == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "MessageCore: configure(message_fallbacks=...) was not called");
+        return NULL;
+    }
+    if (!PyList_CheckExact(fields))
+        return PyObject_CallOneArg(py_build_index, (PyObject *)self);
+    Py_ssize_t n = PyList_GET_SIZE(fields);
+    index = PyDict_New();
+    if (index == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *field = PyList_GET_ITEM(fields, i);
+        if (!PyTuple_CheckExact(field) || PyTuple_GET_SIZE(field) != 2) {
+            Py_DECREF(index);
+            return PyObject_CallOneArg(py_build_index, (PyObject *)self); /* Python raises as it does */
+        }
+        PyObject *got = PyDict_SetDefault(index, PyTuple_GET_ITEM(field, 0), PyTuple_GET_ITEM(field, 1));
+        if (got == NULL) { /* unhashable tag */
+            Py_DECREF(index);
+            return NULL;
+        }
+    }
+    Py_XSETREF(self->index, index);
+    self->indexed_len = n;
+    Py_INCREF(index);
+    return index;
+}
+
+static PyObject *
+core_build_index(MessageCore *self, PyObject *unused)
+{
+    Py_CLEAR(self->index); /* rebuild even when it looks current, as the Python twin does */
+    return core_index(self);
+}
+
+static PyObject *
+core_field_index(MessageCore *self, PyObject *unused)
+{
+    return core_index(self);
+}
+
+static PyObject *
+core_get_raw(MessageCore *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "get_raw() takes from 1 to 2 arguments but %zd were given", nargs);
+        return NULL;
+    }
+    if (nargs < 1 || py_get_raw == NULL)
+        goto python;
+    PyObject *dflt = nargs == 2 ? args[1] : Py_None;
+    if (dflt != Py_None && !PyBytes_CheckExact(dflt))
+        goto python;
+    PyObject *index = core_index(self);
+    if (index == NULL)
+        return NULL;
+    if (!PyDict_CheckExact(index)) {
+        Py_DECREF(index);
+        goto python;
+    }
+    PyObject *value = PyDict_GetItemWithError(index, args[0]); /* borrowed */
+    if (value == NULL) {
+        Py_DECREF(index);
+        if (PyErr_Occurred())
+            return NULL;
+        Py_INCREF(dflt);
+        return dflt;
+    }
+    if (PyBytes_CheckExact(value)) {
+        Py_INCREF(value);
+        Py_DECREF(index);
+        return value;
+    }
+    Py_DECREF(index);
+python: ;
+    /* the Python twin with self first: a group's count, odd values, argument errors */
+    PyObject *call[3] = {(PyObject *)self, nargs > 0 ? args[0] : NULL, nargs > 1 ? args[1] : NULL};
+    if (py_get_raw == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "MessageCore: configure(message_fallbacks=...) was not called");
+        return NULL;
+    }
+    return PyObject_Vectorcall(py_get_raw, call, (size_t)(nargs + 1), NULL);
+}
+
+static PyMemberDef core_members[] = {
+    {"fields", T_OBJECT_EX, offsetof(MessageCore, fields), 0, "the (tag, value) pairs in order"},
+    {"_index", T_OBJECT, offsetof(MessageCore, index), 0, NULL},
+    {"_indexed_len", T_PYSSIZET, offsetof(MessageCore, indexed_len), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyMethodDef core_methods[] = {
+    {"get_raw", (PyCFunction)(void (*)(void))core_get_raw, METH_FASTCALL,
+     "get_raw(tag, default=None) -> the first value of tag as bytes, or default"},
+    {"field_index", (PyCFunction)core_field_index, METH_NOARGS,
+     "field_index() -> {tag: first value} (read-only; rebuilt when fields changes length)"},
+    {"_build_index", (PyCFunction)core_build_index, METH_NOARGS, "rebuild the tag -> first value index"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject MessageCoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fix_engine.codec._speedups.MessageCore",
+    .tp_doc = "The C base of FixMessage: its three slots and its hot lookups.",
+    .tp_basicsize = sizeof(MessageCore),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)core_dealloc,
+    .tp_traverse = (traverseproc)core_traverse,
+    .tp_clear = (inquiry)core_clear,
+    .tp_members = core_members,
+    .tp_methods = core_methods,
+};
+
 /* ------------------------------------------------------------------ configure */
 
 static void
@@ -1156,11 +1323,21 @@ static PyObject *
 configure(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"split_fallback", "data_length_tags", "scan_fallback", "frame_type", "frame_errors",
-                             "finish_fallback", "checks", NULL};
-    PyObject *sf = NULL, *dlt = NULL, *scan = NULL, *ft = NULL, *errors = NULL, *fin = NULL, *checks = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOOOOO", kwlist, &sf, &dlt, &scan, &ft, &errors, &fin,
-                                     &checks))
+                             "finish_fallback", "checks", "message_fallbacks", NULL};
+    PyObject *sf = NULL, *dlt = NULL, *scan = NULL, *ft = NULL, *errors = NULL, *fin = NULL, *checks = NULL,
+             *msg = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOOOOOO", kwlist, &sf, &dlt, &scan, &ft, &errors, &fin,
+                                     &checks, &msg))
         return NULL;
+    if (msg) {
+        /* (build_index, get_raw): FixMessage's pure-Python twins */
+        if (!PyTuple_Check(msg) || PyTuple_GET_SIZE(msg) != 2) {
+            PyErr_SetString(PyExc_TypeError, "message_fallbacks must be a 2-tuple");
+            return NULL;
+        }
+        set_ref(&py_build_index, PyTuple_GET_ITEM(msg, 0));
+        set_ref(&py_get_raw, PyTuple_GET_ITEM(msg, 1));
+    }
     if (sf)
         set_ref(&split_fallback, sf);
     if (dlt)
@@ -1237,5 +1414,16 @@ PyInit__speedups(void)
     begin_index_name = PyUnicode_InternFromString("begin_index");
     if (emit_name == NULL || begin_index_name == NULL)
         return NULL;
-    return PyModule_Create(&module);
+    if (PyType_Ready(&MessageCoreType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&MessageCoreType);
+    if (PyModule_AddObject(m, "MessageCore", (PyObject *)&MessageCoreType) < 0) {
+        Py_DECREF(&MessageCoreType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

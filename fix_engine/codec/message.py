@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from .errors import FieldNotFound, FieldValueError
 from .parsing import speedups, split_fields
@@ -219,13 +219,53 @@ def parse_utc_timestamp_epoch(tag: int, raw: bytes) -> float:
 # --------------------------------------------------------------------------- the message
 
 
-class FixMessage:
+def _py_build_index(message: FixMessage) -> dict[int, FieldValue]:
+    """tag -> first value.  Rebuilt whenever ``fields`` changed length behind our back."""
+    fields = message.fields
+    index: dict[int, FieldValue] = dict(reversed(fields))  # the first occurrence wins
+    message._index = index
+    message._indexed_len = len(fields)
+    return index
+
+
+def _py_field_index(message: FixMessage) -> dict[int, FieldValue]:
+    index = message._index
+    if index is None or message._indexed_len != len(message.fields):
+        index = message._build_index()
+    return index
+
+
+def _py_get_raw(message: FixMessage, tag: int, default: bytes | None = None) -> bytes | None:
+    index = message._index
+    if index is None or message._indexed_len != len(message.fields):
+        index = message._build_index()
+    value = index.get(tag, default)
+    if isinstance(value, RepeatingGroup):
+        return str(len(value)).encode("ascii")
+    return value  # type: ignore[return-value]
+
+
+if TYPE_CHECKING or speedups is None:
+    _MessageBase: type = object
+else:
+    #: the C base type: FixMessage's three slots and get_raw / field_index / _build_index in C
+    _MessageBase = speedups.MessageCore
+    speedups.configure(message_fallbacks=(_py_build_index, _py_get_raw))
+
+
+class FixMessage(_MessageBase):  # type: ignore[misc,valid-type]
     """One FIX message: ordered ``(tag, value)`` fields with typed accessors.
 
-    The same class serves parsed messages (flat, wire order) and messages built in code.
+    The same class serves parsed messages (flat, wire order) and messages built in code.  With the
+    C accelerator its slots and hot lookups live in the C base ``_speedups.MessageCore``; the
+    pure-Python twins below are the reference.
     """
 
-    __slots__ = ("fields", "_index", "_indexed_len")
+    __slots__ = () if _MessageBase is not object else ("fields", "_index", "_indexed_len")
+    if TYPE_CHECKING:
+        fields: list[Field]
+        _index: dict[int, FieldValue] | None
+        _indexed_len: int
 
     def __init__(self, fields: list[Field] | None = None) -> None:
         self.fields: list[Field] = fields if fields is not None else []
@@ -275,37 +315,26 @@ class FixMessage:
         return msg
 
     # ----- lookups
-    def _build_index(self) -> dict[int, FieldValue]:
-        """tag -> first value.  Rebuilt whenever ``fields`` changed length behind our back."""
-        fields = self.fields
-        index: dict[int, FieldValue] = dict(reversed(fields))  # the first occurrence wins
-        self._index = index
-        self._indexed_len = len(fields)
-        return index
+    if TYPE_CHECKING or _MessageBase is object:  # else the C base provides these three
 
-    def field_index(self) -> dict[int, FieldValue]:
-        """``tag -> first value`` for every tag of the message (read-only; built once, rebuilt
-        when ``fields`` changes length).  For reading many tags at once, e.g. a header."""
-        index = self._index
-        if index is None or self._indexed_len != len(self.fields):
-            index = self._build_index()
-        return index
+        def _build_index(self) -> dict[int, FieldValue]:
+            """tag -> first value.  Rebuilt whenever ``fields`` changed length behind our back."""
+            return _py_build_index(self)
+
+        def field_index(self) -> dict[int, FieldValue]:
+            """``tag -> first value`` for every tag of the message (read-only; built once, rebuilt
+            when ``fields`` changes length).  For reading many tags at once, e.g. a header."""
+            return _py_field_index(self)
+
+        def get_raw(self, tag: int, default: bytes | None = None) -> bytes | None:
+            """The first value of ``tag`` as bytes, or ``default``."""
+            return _py_get_raw(self, tag, default)
 
     def __contains__(self, tag: object) -> bool:
         index = self._index
         if index is None or self._indexed_len != len(self.fields):
             index = self._build_index()
         return tag in index
-
-    def get_raw(self, tag: int, default: bytes | None = None) -> bytes | None:
-        """The first value of ``tag`` as bytes, or ``default``."""
-        index = self._index
-        if index is None or self._indexed_len != len(self.fields):
-            index = self._build_index()
-        value = index.get(tag, default)
-        if isinstance(value, RepeatingGroup):
-            return str(len(value)).encode("ascii")
-        return value
 
     def __getitem__(self, tag: int) -> bytes:
         value = self.get_raw(tag)
@@ -535,7 +564,7 @@ class FixMessage:
         return encode(self)
 
 
-_new_message = object.__new__
+_new_message = FixMessage.__new__
 #: the C twin of the body of ``FixMessage.new`` for bytes/str values (None without the accelerator)
 _new_fields = speedups.new_fields if speedups is not None else None
 #: the C twin of ``format_epoch_timestamp`` for floats (None without the accelerator)

@@ -583,3 +583,48 @@ def test_format_timestamp_known_values() -> None:
     assert C.format_timestamp(-1.5, 0) == b"19691231-23:59:58"
     assert C.format_timestamp(1.0, 2) is None and C.format_timestamp(1, 3) is None
     assert C.format_timestamp(1e300, 3) is None
+
+
+# --------------------------------------------------------------------------- MessageCore
+
+
+@many
+@given(
+    st.lists(st.tuples(st.integers(1, 30), st.binary(max_size=3)), max_size=12),
+    st.lists(st.integers(0, 35), max_size=6),
+    st.one_of(st.none(), st.binary(max_size=2)),
+    st.lists(st.sampled_from(["append", "set", "remove", "group", "raw_append"]), max_size=4),
+)
+def test_message_core_lookups_equal_the_python_twins(
+    fields: list[tuple[int, bytes]], probes: list[int], default: bytes | None, edits: list[str]
+) -> None:
+    msg = FixMessage(list(fields))
+    for n, edit in enumerate(edits):  # the index must follow every kind of change
+        if edit == "append":
+            msg.append(5 + n, b"a")
+        elif edit == "set":
+            msg.set(probes[0] if probes else 7, b"s%d" % n)
+        elif edit == "remove":
+            msg.remove(probes[-1] if probes else 7)
+        elif edit == "group":
+            msg.add_group(453, [[(448, b"P%d" % n)]] * (n + 1))
+        else:
+            msg.fields.append((9 + n, b"r"))  # behind the message's back
+        for tag in probes + [453]:
+            assert outcome(msg.get_raw, tag, default) == outcome(codec_message._py_get_raw, msg, tag, default)
+            assert outcome(msg.get_raw, tag) == outcome(codec_message._py_get_raw, msg, tag)
+            assert (tag in msg) == (tag in codec_message._py_build_index(msg))
+    assert msg.field_index() == dict(reversed(msg.fields))
+
+
+def test_message_core_is_the_base_and_argument_errors() -> None:
+    assert FixMessage.__mro__[1] is C.MessageCore
+    msg = FixMessage.parse(b"8=FIX.4.4\x019=5\x0135=0\x0110=000\x01")
+    assert msg.get_raw(35) == b"0" and msg.get_raw(1) is None and msg.get_raw(1, b"d") == b"d"
+    with pytest.raises(TypeError):
+        msg.get_raw()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        msg.get_raw(1, None, 3)  # type: ignore[call-arg]
+    msg.fields = ((35, b"x"),)  # type: ignore[assignment]  # not a list: the Python twin decides
+    assert msg.get_raw(35) == b"x"
+    assert FixMessage.new("D", (11, b"a")).get_raw(11, "str default") == b"a"
