@@ -39,6 +39,7 @@ class FileLog(Log):
             self.incoming_path = self.outgoing_path = prefix + ".messages.current.log"
         self._files: dict[str, BinaryIO] = {}
         self._deferring = False
+        self._dirty: set[BinaryIO] = set()
         try:
             os.makedirs(directory, exist_ok=True)
             for path in (self.incoming_path, self.outgoing_path, self.event_path):
@@ -54,7 +55,9 @@ class FileLog(Log):
             raise LogError(f"log {path} is closed")
         try:
             f.write(format_log_timestamp(now) + b": " + payload + b"\n")
-            if not self._deferring:
+            if self._deferring:
+                self._dirty.add(f)
+            else:
                 f.flush()
         except OSError as exc:
             raise LogError(f"cannot write {path}: {exc}") from exc
@@ -73,8 +76,9 @@ class FileLog(Log):
 
     def write_deferred(self) -> None:
         self._deferring = False
+        dirty, self._dirty = self._dirty, set()
         try:
-            for f in self._files.values():
+            for f in dirty:  # only the files written in the window
                 f.flush()
         except OSError as exc:
             raise LogError(f"cannot write log files: {exc}") from exc
