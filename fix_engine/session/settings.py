@@ -103,7 +103,7 @@ class SessionSettings:
 
     # --- store and log
     file_store_path: str = ""  # FileStorePath
-    file_store_sync: bool = True  # FileStoreSync (QuickFIX/J): fsync every write
+    file_store_sync: bool = False  # FileStoreSync (QuickFIX/J, default N): fsync every write group
     file_store_max_cached_msgs: int = 10000  # FileStoreMaxCachedMsgs
     file_log_path: str = ""  # FileLogPath
     sql_store_url: str = ""  # fixgate: SQLAlchemy URL built from PostgreSQLStore* or SQLStoreURL

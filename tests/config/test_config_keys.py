@@ -88,7 +88,7 @@ MAPPINGS: list[tuple[str, str, Any]] = [
     ("ValidateLengthAndChecksum=N", "validate_length_and_checksum", False),
     ("ValidateIncomingMessage=N", "validate_incoming_message", False),
     ("FileStorePath=/var/fix/store", "file_store_path", "/var/fix/store"),
-    ("FileStoreSync=N", "file_store_sync", False),
+    ("FileStoreSync=Y", "file_store_sync", True),
     ("FileStoreMaxCachedMsgs=50", "file_store_max_cached_msgs", 50),
     ("FileLogPath=/var/fix/log", "file_log_path", "/var/fix/log"),
     ("SQLStoreURL=sqlite:///store.db", "sql_store_url", "sqlite:///store.db"),
@@ -219,6 +219,7 @@ def test_defaults_are_quickfix_defaults() -> None:
     assert settings.use_data_dictionary is True
     assert settings.socket_connect_hosts == ()
     assert settings.schedule == SessionSchedule.always()
+    assert settings.file_store_sync is False  # QuickFIX/J's FileStoreSync default; QuickFIX never fsyncs
 
 
 class TestInheritance:

@@ -30,8 +30,8 @@ Session configuration (per initiator ``[SESSION]``, read by :func:`journal_from_
 ``ChildOrderJournalPath``  a file path (relative to ``base_dir``, else the working directory) or a
                            SQLAlchemy URL (``postgresql+psycopg2://...``, ``sqlite:///...``).
 ``ChildOrderJournalSync``  ``Y``: fsync every record, ``N``: write it to the OS only (file journal
-                           only; default: the session's ``FileStoreSync``, itself ``Y`` by
-                           default, so the journal is as durable as the FIX store it pairs with).
+                           only; default: the session's ``FileStoreSync`` (``N`` unless set, as
+                           in QuickFIX/J), so the journal is as durable as the FIX store it pairs with).
 ``ChildOrderJournalTable`` the table of an SQL journal (default ``child_orders_<venue>``).
 """
 

@@ -150,10 +150,10 @@ def test_journal_from_settings_defaults_to_a_file_named_after_the_venue(tmp_path
     journal = journal_from_settings(settings(), "XCHG EU", base_dir=tmp_path)
     assert isinstance(journal, FileChildOrderJournal)
     assert journal.path == tmp_path / "fixgate-child-orders-XCHG_EU.journal"
-    assert journal.sync  # as durable as the FIX store (FileStoreSync defaults to Y)
+    assert not journal.sync  # as durable as the FIX store (FileStoreSync defaults to N, as in QuickFIX/J)
     journal.close()
-    journal = journal_from_settings(settings("FileStoreSync=N"), "XCHG", base_dir=tmp_path)
-    assert not journal.sync  # type: ignore[attr-defined]
+    journal = journal_from_settings(settings("FileStoreSync=Y"), "XCHG", base_dir=tmp_path)
+    assert journal.sync  # type: ignore[attr-defined]
     journal.close()
     assert default_journal_path("XNYS") == "fixgate-child-orders-XNYS.journal"
 
