@@ -96,7 +96,7 @@ class Gateway(service.MultiService):
         self.ids = BrokerIds.from_time(clock_ns())
         self.order_journal = OrderJournal(config.order_journal)
         self.writer = RegistryWriter(self.registry, reactor, journal=self.order_journal,
-                                     on_snapshot=self.accounts.snapshot)
+                                     on_snapshot=self.accounts.snapshot, linger=config.registry_batch_linger)
         self.limits = LimitsBook(config.limits)
         self.limits_journal: LimitsJournal | None = None
         if config.limits_journal:  # runtime edits and kill switches of earlier runs, on the config's limits

@@ -48,6 +48,10 @@ Gateway keys, read from the ``[DEFAULT]`` block (errors name ``file:line: Key``)
                                    its young-generation threshold is raised from 700 to 5000
 ``AdminPort``                      the OMS admin channel on 127.0.0.1 (``fixgate oms ...``;
                                    the demo uses 9879; 0 or absent: none)
+``RegistryBatchLinger``            milliseconds a small registry batch (under 48 operations) waits
+                                   for more before it starts (default 2; 0: at once).  Under a steady
+                                   order rate bigger batches cost far less CPU per order; an ack
+                                   waits at most this much longer
 ``LimitsJournal``                  where runtime limit edits and kill switches are journaled and
                                    replayed from at start (default ``fixgate-limits.journal`` beside
                                    the ``OrderJournal``; ``N``: not persisted)
@@ -118,6 +122,8 @@ class GatewayConfig:
     fees: FeeSchedules = field(default_factory=FeeSchedules)
     #: ``GCFreeze``: freeze the startup objects out of the cyclic GC when ``fixgate run`` starts
     gc_freeze: bool = True
+    #: ``RegistryBatchLinger``: seconds a small registry batch waits for more operations
+    registry_batch_linger: float = 0.002
     #: ``LimitsJournal``: runtime limit edits are journaled here (None: not persisted)
     limits_journal: str | None = None
 
@@ -130,6 +136,19 @@ class GatewayConfig:
 
 
 DEFAULT_LIMITS_JOURNAL = "fixgate-limits.journal"
+
+
+def _linger(entry: ConfigEntry | None) -> float:
+    """``RegistryBatchLinger`` in milliseconds (0-1000) -> seconds."""
+    if entry is None:
+        return 0.002
+    try:
+        millis = Decimal(entry.value.strip())
+    except InvalidOperation:
+        raise entry.error(f"{entry.value!r} is not a number of milliseconds") from None
+    if not millis.is_finite() or millis < 0 or millis > 1000:
+        raise entry.error(f"{entry.value!r} must be between 0 and 1000 milliseconds")
+    return float(millis) / 1000
 
 
 def _limits_journal(text: str | None, order_journal: str) -> str | None:
@@ -307,6 +326,7 @@ def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> Gatew
         limits=_limits(defaults),
         registry_url=value("RegistryURL", "sqlite:///fixgate.db") or "sqlite:///fixgate.db",
         order_journal=value("OrderJournal", "fixgate-orders.jsonl") or "fixgate-orders.jsonl",
+        registry_batch_linger=_linger(defaults.get("RegistryBatchLinger")),
         limits_journal=_limits_journal(value("LimitsJournal", None),
                                        value("OrderJournal", "fixgate-orders.jsonl") or "fixgate-orders.jsonl"),
         internal_venue=internal,

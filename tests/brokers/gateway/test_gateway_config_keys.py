@@ -66,3 +66,12 @@ def test_freeze_collects_then_freezes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gc, "set_threshold", lambda *t: calls.append(f"threshold {t}"))
     assert gc_tuning.freeze_startup_objects() == 123
     assert calls == ["collect", "freeze", "threshold (5000, 10, 10)"]
+
+
+def test_registry_batch_linger_key(tmp_path: Path) -> None:
+    assert config_with("", tmp_path).registry_batch_linger == 0.002
+    assert config_with("RegistryBatchLinger=0\n", tmp_path).registry_batch_linger == 0
+    assert config_with("RegistryBatchLinger=5.5\n", tmp_path).registry_batch_linger == 0.0055
+    for bad in ("fast", "-1", "5000"):
+        with pytest.raises(ConfigError, match=r"g\.cfg:\d+: RegistryBatchLinger"):
+            config_with(f"RegistryBatchLinger={bad}\n", tmp_path)

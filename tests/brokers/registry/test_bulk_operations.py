@@ -231,3 +231,58 @@ def test_the_next_batch_starts_when_the_previous_one_finished_without_waiting_a_
     assert done == [None, None, None] and writer.committed == 2 and writer.idle
     assert [call for call in reactor.later if not call.cancelled] == []
     assert_sound(registry)
+
+
+class _TimedReactor(_Reactor):
+    """A _Reactor that also records the delay of every timed call."""
+
+    def callLater(self, delay: float, f: Any, *args: Any) -> Any:  # noqa: N802 - the reactor's API
+        call = super().callLater(delay, f, *args)
+        call.delay = delay
+        return call
+
+
+def test_a_small_batch_lingers_and_a_grown_one_starts_at_once(registry: Registry) -> None:
+    fund(registry, "ACME", "1000000")
+    reactor = _TimedReactor()
+    writer = RegistryWriter(registry, reactor, linger=0.002, linger_ops=3)
+    pool = _Pool()
+    writer.pool = pool  # type: ignore[assignment]
+    usd = Asset.currency("USD")
+    done: list[object] = []
+
+    def order(n: int) -> OpenOrder:
+        booked = BookedOrder(f"O{n}", "ACME", "AAPL", Side.BUY, Decimal(1), Decimal(100), "USD")
+        return OpenOrder(booked, {usd: Decimal(100)}, on_done=done.append)
+
+    writer.submit(order(1))
+    assert [c.delay for c in reactor.later] == [0.002]  # one operation: it waits for more
+    writer.submit(order(2))
+    assert [c.delay for c in reactor.later if not c.cancelled] == [0.002]  # still small: same wait
+    writer.submit(order(3))  # three operations: the linger is cut short
+    pending = [c for c in reactor.later if not c.cancelled]
+    assert [c.delay for c in pending] == [0]
+    reactor.later.remove(pending[0])
+    pending[0].f(*pending[0].args)
+    assert pool.runs == 1
+    writer.submit(order(4))  # queued behind the batch in flight: no call of its own
+    f, args = reactor.from_thread.pop()
+    f(*args)  # batch 1 done: the next (one operation) lingers instead of starting at once
+    assert pool.runs == 1 and len(done) == 3
+    pending = [c for c in reactor.later if not c.cancelled]
+    assert [c.delay for c in pending] == [0.002]
+    pending[0].f(*pending[0].args)
+    f, args = reactor.from_thread.pop()
+    f(*args)
+    assert pool.runs == 2 and len(done) == 4 and writer.idle
+    assert_sound(registry)
+
+
+def test_no_linger_by_default(registry: Registry) -> None:
+    reactor = _TimedReactor()
+    writer = RegistryWriter(registry, reactor)
+    writer.pool = _Pool()  # type: ignore[assignment]
+    fund(registry, "ACME", "1000")
+    booked = BookedOrder("O1", "ACME", "AAPL", Side.BUY, Decimal(1), Decimal(100), "USD")
+    writer.submit(OpenOrder(booked, {Asset.currency("USD"): Decimal(100)}))
+    assert [c.delay for c in reactor.later] == [0]
