@@ -41,7 +41,6 @@ sent message of the client stores and every booked fill of the orders in the ord
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -121,28 +120,17 @@ class _JournalOrder:
 def read_order_journal(path: str | Path) -> dict[str, _JournalOrder]:
     """Every order of the client-order journal (done ones included), by broker OrderID."""
     out: dict[str, _JournalOrder] = {}
-    p = Path(path)
-    if not p.exists():
-        return out
-    with open(p, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a torn last line
-            kind, order_id = record.get("t"), record.get("id")
-            if kind == "new":
-                out[order_id] = _JournalOrder(record)
-            elif order_id in out:
-                if kind == "replaced":
-                    out[order_id].changes.append(record)
-                elif kind == "replacing":
-                    out[order_id].replacing.append(record)
-                elif kind == "done":
-                    out[order_id].done = True
+    for record in OrderJournal(path).records():
+        kind, order_id = record.get("t"), record.get("id")
+        if kind == "new":
+            out[order_id] = _JournalOrder(record)
+        elif order_id in out:
+            if kind == "replaced":
+                out[order_id].changes.append(record)
+            elif kind == "replacing":
+                out[order_id].replacing.append(record)
+            elif kind == "done":
+                out[order_id].done = True
     return out
 
 

@@ -59,29 +59,33 @@ class OrderJournal:
             self._file.close()
             self._file = None
 
-    def replay(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
-        """Each order not marked done: its ``new`` record and its ``replaced`` records, in order."""
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every record in file order; blank lines and a torn last line (a crash) are skipped."""
         if not self.path.exists():
             return
-        news: dict[str, dict[str, Any]] = {}
-        changes: dict[str, list[dict[str, Any]]] = {}
         with open(self.path, encoding="utf-8") as f:
             for line in f:
                 line = line.strip()
                 if not line:
                     continue
                 try:
-                    record = json.loads(line)
+                    yield json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a torn last line after a crash
-                kind, order_id = record.get("t"), record.get("id")
-                if kind == "new":
-                    news[order_id] = record
-                    changes[order_id] = []
-                elif kind == "replaced" and order_id in news:
-                    changes[order_id].append(record)
-                elif kind == "done":
-                    news.pop(order_id, None)
-                    changes.pop(order_id, None)
+
+    def replay(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """Each order not marked done: its ``new`` record and its ``replaced`` records, in order."""
+        news: dict[str, dict[str, Any]] = {}
+        changes: dict[str, list[dict[str, Any]]] = {}
+        for record in self.records():
+            kind, order_id = record.get("t"), record.get("id")
+            if kind == "new":
+                news[order_id] = record
+                changes[order_id] = []
+            elif kind == "replaced" and order_id in news:
+                changes[order_id].append(record)
+            elif kind == "done":
+                news.pop(order_id, None)
+                changes.pop(order_id, None)
         for order_id, record in news.items():
             yield record, changes[order_id]
