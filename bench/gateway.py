@@ -57,7 +57,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _common import free_port, percentile  # noqa: E402  (bench/ is on sys.path when run)
+from _common import free_port, percentile, quickfix_defaults  # noqa: E402  (bench/ is on sys.path when run)
 
 SYMBOLS = (b"AAPL", b"MSFT", b"IBM")
 
@@ -156,20 +156,10 @@ def serve_quickfix(workdir: Path, port: int, sessions: int) -> None:
     """The peer: a quickfix executor filling every NewOrderSingle (runs until SIGTERM)."""
     import quickfix as fix
 
-    spec = Path(sys.prefix) / "share" / "quickfix" / "FIX44.xml"
     blocks = "".join(f"[SESSION]\nConnectionType=acceptor\nBeginString=FIX.4.4\nSenderCompID=FIXGATE\n"
                      f"TargetCompID={name}\nSocketAcceptPort={port}\n" for name in client_names(sessions))
     path = workdir / "qf_acceptor.cfg"
-    path.write_text(f"""[DEFAULT]
-FileStorePath={workdir}/qf_store
-FileLogPath={workdir}/qf_log
-HeartBtInt=30
-ResetOnLogon=Y
-StartTime=00:00:00
-EndTime=00:00:00
-UseDataDictionary=Y
-DataDictionary={spec}
-{blocks}""")
+    path.write_text(quickfix_defaults(workdir) + blocks)
     stop = threading.Event()
     counter = [0]
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import free_port, percentile  # noqa: E402  (bench/ is on sys.path when run)
+from _common import free_port, percentile, quickfix_defaults  # noqa: E402  (bench/ is on sys.path when run)
 
 # --------------------------------------------------------------------------- fixgate
 
@@ -192,17 +192,7 @@ ReconnectInterval=1
 def run_quickfix(role: str, orders: int, window: int, workdir: Path, port: int) -> dict[str, float] | None:
     import quickfix as fix
 
-    spec = Path(sys.prefix) / "share" / "quickfix" / "FIX44.xml"
-    common = f"""[DEFAULT]
-FileStorePath={workdir}/qf_store
-FileLogPath={workdir}/qf_log
-HeartBtInt=30
-ResetOnLogon=Y
-StartTime=00:00:00
-EndTime=00:00:00
-UseDataDictionary=Y
-DataDictionary={spec}
-"""
+    common = quickfix_defaults(workdir)
     acc_path = workdir / "qf_acceptor.cfg"
     ini_path = workdir / "qf_initiator.cfg"
     acc_path.write_text(common + f"[SESSION]\nConnectionType=acceptor\nBeginString=FIX.4.4\nSenderCompID=EXEC\nTargetCompID=BANZAI\nSocketAcceptPort={port}\n")

@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import free_port, percentile  # noqa: E402  (bench/ is on sys.path when run)
+from _common import free_port, percentile, quickfix_defaults  # noqa: E402  (bench/ is on sys.path when run)
 
 
 def cpu_seconds() -> float:
@@ -126,18 +126,8 @@ def serve_quickfix(workdir: Path, port: int) -> None:
     """A quickfix executor: every NewOrderSingle is acknowledged (ExecutionReport 150=0)."""
     import quickfix as fix
 
-    spec = Path(sys.prefix) / "share" / "quickfix" / "FIX44.xml"
     path = workdir / "qf_acceptor.cfg"
-    path.write_text(f"""[DEFAULT]
-FileStorePath={workdir}/qf_store
-FileLogPath={workdir}/qf_log
-HeartBtInt=30
-ResetOnLogon=Y
-StartTime=00:00:00
-EndTime=00:00:00
-UseDataDictionary=Y
-DataDictionary={spec}
-[SESSION]
+    path.write_text(quickfix_defaults(workdir) + f"""[SESSION]
 ConnectionType=acceptor
 BeginString=FIX.4.4
 SenderCompID=FIXGATE
