@@ -20,7 +20,9 @@ from twisted.protocols import portforward
 from twisted.trial import unittest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared test helpers
 
+import event_waits  # noqa: E402
 from qf_peer import PeerEvent, QuickFixPeer, free_port, qf_dictionary_lines, qf_settings  # noqa: E402
 
 from fix_engine.application import Application  # noqa: E402
@@ -136,14 +138,9 @@ class FixgateApp(Application):
     _waiters: list[tuple[Callable[[AppEvent], bool], defer.Deferred]] = field(default_factory=list)
 
     def _record(self, event: AppEvent) -> None:
-        self.events.append(event)
-        for waiter in list(self._waiters):
-            predicate, d = waiter
-            if predicate(event):
-                self._waiters.remove(waiter)
-                # fire on the next reactor turn: the waiting test resumes after the session has
-                # finished with this message (e.g. consumed its MsgSeqNum), not inside the callback
-                reactor.callLater(0, d.callback, event)
+        # waits fire on the next reactor turn: the waiting test resumes after the session has
+        # finished with this message (e.g. consumed its MsgSeqNum), not inside the callback
+        event_waits.record(self.events, self._waiters, event, next_turn=True)
 
     def on_create(self, session_id: SessionID) -> None:
         self._record(AppEvent("create", session_id))
@@ -179,24 +176,10 @@ class FixgateApp(Application):
         self, predicate: Callable[[AppEvent], bool] | str, timeout: float = 15.0, *, seen: bool = True
     ) -> defer.Deferred:
         """Fires with the first matching event (already recorded ones count when ``seen``)."""
-        predicate = _app_predicate(predicate)
-        if seen:
-            for event in self.events:
-                if predicate(event):
-                    return defer.succeed(event)
-        d: defer.Deferred = defer.Deferred()
-        entry = (predicate, d)
-        self._waiters.append(entry)
-
-        def expire() -> None:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
-                seen_ = [(e.kind, e.message and e.message.msg_type) for e in self.events]
-                d.errback(AssertionError(f"fixgate: no matching event within {timeout}s; saw {seen_}"))
-
-        call = reactor.callLater(timeout, expire)
-        d.addBoth(lambda r: (call.active() and call.cancel(), r)[1])
-        return d
+        return event_waits.wait_for(
+            self.events, self._waiters, _app_predicate(predicate), timeout, seen=seen,
+            describe=lambda: [(e.kind, e.message and e.message.msg_type) for e in self.events],
+        )
 
 
 def _app_predicate(predicate: Callable[[AppEvent], bool] | str) -> Callable[[AppEvent], bool]:

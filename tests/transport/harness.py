@@ -7,6 +7,7 @@ matching callback happens, or fails after ``timeout`` seconds.
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,9 @@ from fix_engine.transport.acceptor import AcceptorService
 from fix_engine.transport.host import SessionRegistry
 from fix_engine.transport.initiator import InitiatorService
 from fix_engine.transport.session_builder import SessionBuilder
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared test helpers
+import event_waits  # noqa: E402
 
 
 def free_port() -> int:
@@ -49,12 +53,7 @@ class RecordingApp(Application):
     unsupported: bool = False
 
     def _record(self, event: AppEvent) -> None:
-        self.events.append(event)
-        for waiter in list(self._waiters):
-            predicate, d = waiter
-            if predicate(event):
-                self._waiters.remove(waiter)
-                d.callback(event)
+        event_waits.record(self.events, self._waiters, event)
 
     def on_create(self, session_id: SessionID) -> None:
         self._record(AppEvent("create", session_id))
@@ -88,22 +87,10 @@ class RecordingApp(Application):
         if isinstance(predicate, str):
             kind = predicate
             predicate = lambda e: e.kind == kind  # noqa: E731
-        if seen:
-            for event in self.events:
-                if predicate(event):
-                    return defer.succeed(event)
-        d: defer.Deferred = defer.Deferred()
-        entry = (predicate, d)
-        self._waiters.append(entry)
-
-        def expire() -> None:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
-                d.errback(AssertionError(f"no matching event within {timeout}s; saw {[(e.kind, e.message and e.message.msg_type) for e in self.events]}"))
-
-        call = reactor.callLater(timeout, expire)
-        d.addBoth(lambda r: (call.active() and call.cancel(), r)[1])
-        return d
+        return event_waits.wait_for(
+            self.events, self._waiters, predicate, timeout, seen=seen,
+            describe=lambda: [(e.kind, e.message and e.message.msg_type) for e in self.events],
+        )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> defer.Deferred:

@@ -10,6 +10,7 @@ Every wait is a Deferred with a timeout; no sleeps.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from decimal import Decimal
@@ -17,6 +18,9 @@ from pathlib import Path
 
 from twisted.internet import defer, reactor
 from twisted.trial import unittest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared test helpers
+import event_waits  # noqa: E402
 
 from venues.base import (
     Accepted,
@@ -46,29 +50,10 @@ class EventLog:
         venue.subscribe(self._on_event)
 
     def _on_event(self, event: VenueEvent) -> None:
-        self.events.append(event)
-        for waiter in list(self._waiters):
-            predicate, d = waiter
-            if predicate(event):  # type: ignore[operator]
-                self._waiters.remove(waiter)
-                reactor.callLater(0, d.callback, event)
+        event_waits.record(self.events, self._waiters, event, next_turn=True)
 
     def wait(self, predicate, timeout: float = 10.0) -> defer.Deferred:
-        for event in self.events:
-            if predicate(event):
-                return defer.succeed(event)
-        d: defer.Deferred = defer.Deferred()
-        entry = (predicate, d)
-        self._waiters.append(entry)
-
-        def expire() -> None:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
-                d.errback(AssertionError(f"no matching venue event within {timeout}s; saw {self.events}"))
-
-        call = reactor.callLater(timeout, expire)
-        d.addBoth(lambda r: (call.active() and call.cancel(), r)[1])
-        return d
+        return event_waits.wait_for(self.events, self._waiters, predicate, timeout)
 
 
 def is_(kind: type, cl_ord_id: str):

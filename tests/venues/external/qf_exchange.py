@@ -30,6 +30,9 @@ from typing import Any
 
 from twisted.internet import defer, reactor
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: the shared test helpers
+import event_waits  # noqa: E402
+
 quickfix: Any = None
 try:
     import quickfix  # type: ignore[no-redef]
@@ -48,30 +51,10 @@ class EventLog:
         self._waiters: list[tuple[Callable[[Any], bool], defer.Deferred]] = []
 
     def record(self, event: Any) -> None:
-        self.events.append(event)
-        for waiter in list(self._waiters):
-            predicate, d = waiter
-            if predicate(event):
-                self._waiters.remove(waiter)
-                d.callback(event)
+        event_waits.record(self.events, self._waiters, event)
 
     def wait_for(self, predicate: Callable[[Any], bool], timeout: float = 10.0, *, seen: bool = True) -> defer.Deferred:
-        if seen:
-            for event in self.events:
-                if predicate(event):
-                    return defer.succeed(event)
-        d: defer.Deferred = defer.Deferred()
-        entry = (predicate, d)
-        self._waiters.append(entry)
-
-        def expire() -> None:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
-                d.errback(AssertionError(f"no matching event within {timeout}s; saw {self.events!r}"))
-
-        call = reactor.callLater(timeout, expire)
-        d.addBoth(lambda r: (call.active() and call.cancel(), r)[1])
-        return d
+        return event_waits.wait_for(self.events, self._waiters, predicate, timeout, seen=seen)
 
     def wait_count(self, predicate: Callable[[Any], bool], count: int, timeout: float = 10.0) -> defer.Deferred:
         """Fires when ``count`` matching events have been recorded in total."""
