@@ -4,9 +4,16 @@
   BeginString, SenderCompID and TargetCompID (plus sub/location IDs when configured).
 * A ``[SESSION]`` whose TargetCompID is ``*`` is a template: any counterparty that logs on
   gets its own session (and store) created on the fly.
-* ``AllowedRemoteAddresses`` restricts which peer addresses may carry a session.
+* ``AllowedRemoteAddresses`` restricts which peer addresses may carry a session (checked
+  before a templated session is created for the peer).
+* Only a Logon creates a templated session (as QuickFIX/J's dynamic sessions); one created for a
+  connection that closes without the session having accepted a single message (refused Logon)
+  is released again (registry, store and log), so a peer spraying CompIDs leaves nothing behind
+  in memory and holds no file descriptors.
 * Unknown sessions, garbled first frames and second connections for a session that is
   already connected are dropped without a reply (FIX session-level rules).
+* A connection whose first message has not named its session within LogonTimeout (the longest
+  of the port's sessions) is dropped: a silent or dribbling socket cannot stay forever.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from .protocol import FixFactoryBase, FixProtocol
 from .shutdown import wait_until
 
 if TYPE_CHECKING:
-    from twisted.internet.interfaces import IReactorTime
+    from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
     from .session_builder import SessionBuilder
 
@@ -54,9 +61,16 @@ class FixAcceptorFactory(ServerFactory, FixFactoryBase):
         self._by_key: dict[_RouteKey, list[tuple[SessionSettings, SessionHost]]] = defaultdict(list)
         self._templates: dict[tuple[str, str], SessionSettings] = {}
         self.connections: set[FixProtocol] = set()
+        #: connections that have not named their session yet, with their LogonTimeout timer
+        self._unbound: dict[FixProtocol, IDelayedCall] = {}
+        #: templated sessions created for a connection and not yet used (see connection_closed)
+        self._fresh: set[SessionHost] = set()
+        #: how long a new connection may take to send its Logon (QuickFIX's LogonTimeout)
+        self.logon_timeout = 10.0
         if self.settings:
             self.max_message_size = max(s.max_message_size for s in self.settings)
             self.socket_nodelay = all(s.socket_nodelay for s in self.settings)
+            self.logon_timeout = max(s.logon_timeout for s in self.settings)
         for s in self.settings:
             if s.is_templated:
                 self._templates[(s.session_id.begin_string, s.session_id.sender_comp_id)] = s
@@ -70,11 +84,34 @@ class FixAcceptorFactory(ServerFactory, FixFactoryBase):
     def buildProtocol(self, addr: object) -> FixProtocol:
         return FixProtocol(self)
 
+    def call_later(self, delay: float, function: Callable[[], object]) -> IDelayedCall:
+        return self.clock.callLater(delay, function)
+
     def connection_opened(self, protocol: FixProtocol) -> None:
         self.connections.add(protocol)
+        self._unbound[protocol] = self.clock.callLater(self.logon_timeout, self._logon_timed_out, protocol)
+
+    def connection_bound(self, protocol: FixProtocol) -> None:
+        self._cancel_logon_timer(protocol)
 
     def connection_closed(self, protocol: FixProtocol) -> None:
         self.connections.discard(protocol)
+        self._cancel_logon_timer(protocol)
+        host = protocol.host
+        if host is not None and host in self._fresh and not host.connected:
+            self._fresh.discard(host)
+            if host.session.store.next_target_seq_num() == 1:  # nothing ever accepted from the peer
+                self._release_host(host)
+
+    def _cancel_logon_timer(self, protocol: FixProtocol) -> None:
+        timer = self._unbound.pop(protocol, None)
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def _logon_timed_out(self, protocol: FixProtocol) -> None:
+        self._unbound.pop(protocol, None)
+        if protocol.host is None:
+            protocol.drop(f"no Logon within LogonTimeout ({self.logon_timeout:g}s)")
 
     def route(self, protocol: FixProtocol, frame: object) -> SessionHost | None:
         """The session named by a connection's first frame, or None (drop without reply)."""
@@ -101,8 +138,15 @@ class FixAcceptorFactory(ServerFactory, FixFactoryBase):
             if template is None or not their:
                 self.event(f"Dropping {protocol.peer_host}: unknown session {begin}:{ours}->{their}")
                 return None
+            if template.allowed_remote_addresses and protocol.peer_host not in template.allowed_remote_addresses:
+                self.event(f"Dropping {protocol.peer_host}: not in AllowedRemoteAddresses of {begin}:{ours}->*")
+                return None
+            if msg.get_raw(35) != b"A":
+                self.event(f"Dropping {protocol.peer_host}: first message for new session {begin}:{ours}->{their} is not a Logon")
+                return None
             session_id = template.session_id.for_counterparty(their)
             chosen = self._add_host(template, session_id)
+            self._fresh.add(chosen[1])
         settings, host = chosen
         if settings.allowed_remote_addresses and protocol.peer_host not in settings.allowed_remote_addresses:
             self.event(f"Dropping {protocol.peer_host}: not in AllowedRemoteAddresses of {host.session_id}")
@@ -116,6 +160,26 @@ class FixAcceptorFactory(ServerFactory, FixFactoryBase):
         pair = (settings, host)
         self._by_key[(session_id.begin_string, session_id.sender_comp_id, session_id.target_comp_id)].append(pair)
         return pair
+
+    def _release_host(self, host: SessionHost) -> None:
+        """Forget a templated session that was never used: its routing entry, registry entry,
+        store and log (the store's files stay; the next Logon for it opens them again)."""
+        session_id = host.session_id
+        key = (session_id.begin_string, session_id.sender_comp_id, session_id.target_comp_id)
+        pairs = [pair for pair in self._by_key.get(key, []) if pair[1] is not host]
+        if pairs:
+            self._by_key[key] = pairs
+        else:
+            self._by_key.pop(key, None)
+        if self.registry.get(session_id) is host:
+            self.registry.remove(session_id)
+        try:
+            host.session.store.close()
+            if host.log is not None:
+                host.log.close()
+        except Exception:
+            twisted_log.err(None, f"fixgate: closing the store or log of {session_id} failed")
+        self.event(f"Released {session_id}: created for a connection that never logged on")
 
     @property
     def hosts(self) -> list[SessionHost]:

@@ -25,7 +25,7 @@ from .protocol import FixFactoryBase, FixProtocol
 from .shutdown import wait_until
 
 if TYPE_CHECKING:
-    from twisted.internet.interfaces import IReactorTime
+    from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
     from .session_builder import SessionBuilder
 
@@ -57,6 +57,9 @@ class FixInitiatorFactory(Factory, FixFactoryBase):
 
     def now(self) -> float:
         return self.clock.seconds()
+
+    def call_later(self, delay: float, function: Callable[[], object]) -> IDelayedCall:
+        return self.clock.callLater(delay, function)
 
     def buildProtocol(self, addr: object) -> FixProtocol:
         return FixProtocol(self, self.host)

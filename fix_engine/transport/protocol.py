@@ -18,11 +18,17 @@ Back-pressure: the protocol registers itself as a streaming producer on its tran
 the peer reads slower than we write, Twisted pauses us; we stop reading from that peer (so it
 cannot make us produce more) and, if its unsent output passes ``max_pending_output`` bytes, we
 drop it.  Other sessions on the same reactor are never blocked.
+
+Hostile peers: a frame announcing more than MaxMessageSize drops the connection (the framer
+never buffers more than one frame's worth); bytes that arrive after we decided to close are
+not read; a connection we close gracefully but whose peer does not read what is left to flush
+is aborted after ``close_timeout`` seconds (else a non-reading peer would keep the socket
+forever); an exception while routing or handling a frame drops that connection only (logged).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -32,10 +38,11 @@ from twisted.protocols.tls import TLSMemoryBIOProtocol
 from twisted.python import log as twisted_log
 from zope.interface import implementer
 
-from ..codec.framing import Frame, FrameParser
+from ..codec.framing import Frame, FrameError, FrameParser
 from ..session.actions import Action, Disconnect, Event, Send
 
 if TYPE_CHECKING:
+    from twisted.internet.interfaces import IDelayedCall
     from twisted.python.failure import Failure
 
     from ..log.base import Log
@@ -44,6 +51,11 @@ if TYPE_CHECKING:
 
 #: Unsent bytes a slow reader may accumulate before we disconnect it.
 DEFAULT_MAX_PENDING_OUTPUT = 64 << 20
+
+#: Seconds a gracefully closed connection may take to flush its output before it is aborted.
+DEFAULT_CLOSE_TIMEOUT = 10.0
+
+_TOO_LARGE = FrameError.TOO_LARGE
 
 
 @implementer(interfaces.IPushProducer)
@@ -64,6 +76,8 @@ class FixProtocol(Protocol):
         self._deferring: MessageStore | None = None
         #: the session log whose write window is open during this read
         self._deferring_log: Log | None = None
+        #: aborts a gracefully closed connection whose output does not flush in time
+        self._close_timer: IDelayedCall | None = None
 
     # ----- Twisted callbacks
     def connectionMade(self) -> None:
@@ -80,6 +94,8 @@ class FixProtocol(Protocol):
             self.factory.connection_opened(self)
 
     def dataReceived(self, data: bytes) -> None:
+        if self._closing:
+            return  # we are closing this connection: nothing more is read (or buffered)
         try:
             frames = self.parser.feed(data)
         except Exception:  # pragma: no cover - the parser never raises; belt and braces
@@ -108,7 +124,12 @@ class FixProtocol(Protocol):
                 return
             host = self.host
             if host is None:
-                host = self.factory.route(self, frame)
+                try:
+                    host = self.factory.route(self, frame)
+                except Exception:
+                    twisted_log.err(None, f"fixgate: routing the first message from {self.peer_host} failed")
+                    self.drop("internal error")
+                    return
                 if host is None:
                     self.drop("no session for first message")
                     return
@@ -116,6 +137,10 @@ class FixProtocol(Protocol):
                     self.drop(f"{host.session_id} is already logged on from another connection")
                     return
                 self.host = host
+                self.factory.connection_bound(self)
+            elif frame.error is _TOO_LARGE:
+                self.drop(f"message larger than MaxMessageSize ({self.parser.max_message_size} bytes)")
+                return
             if self._deferring is None and self._batch is not None:
                 self._open_windows(host)
             try:
@@ -133,6 +158,11 @@ class FixProtocol(Protocol):
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         self._closing = True
+        timer = self._close_timer
+        if timer is not None:
+            self._close_timer = None
+            if timer.active():
+                timer.cancel()
         host = self.host
         if host is not None and host.protocol is self:
             host.detach(self)
@@ -279,11 +309,26 @@ class FixProtocol(Protocol):
             self.transport.abortConnection()
         else:
             self.transport.loseConnection()
+            self._close_timer = self.factory.call_later(self.factory.close_timeout, self._close_timed_out)
+
+    def _close_timed_out(self) -> None:
+        """The peer did not read what was left to flush within ``close_timeout``: abort."""
+        self._close_timer = None
+        if self.host is not None and self.host.protocol is self:
+            self.host.event(f"Output not flushed within {self.factory.close_timeout:g}s of closing: aborting")
+        else:
+            self.factory.event(f"Aborting {self.peer_host}: output not flushed within {self.factory.close_timeout:g}s")
+        self.transport.abortConnection()
 
     @property
     def closing(self) -> bool:
         """True once the connection is being closed (no more output is written)."""
         return self._closing
+
+    @property
+    def paused(self) -> bool:
+        """True while the transport holds our output back (the peer reads slower than we write)."""
+        return self._paused
 
     def timer_tick(self, now: float) -> None:
         if self.host is not None and not self._closing:
@@ -319,6 +364,8 @@ class FixFactoryBase:
 
     max_message_size: int = 1 << 20
     max_pending_output: int = DEFAULT_MAX_PENDING_OUTPUT
+    #: seconds a gracefully closed connection may take to flush before it is aborted
+    close_timeout: float = DEFAULT_CLOSE_TIMEOUT
     #: in a read of more frames than this, the output so far is flushed every this many frames
     flush_every_frames: int = 10
     socket_nodelay: bool = True
@@ -329,8 +376,15 @@ class FixFactoryBase:
     def route(self, protocol: FixProtocol, frame: object) -> SessionHost | None:
         return None
 
+    def call_later(self, delay: float, function: Callable[[], object]) -> IDelayedCall | None:
+        """Schedule ``function`` on the factory's clock (None: this factory has no clock)."""
+        return None
+
     def connection_opened(self, protocol: FixProtocol) -> None:
         pass
+
+    def connection_bound(self, protocol: FixProtocol) -> None:
+        """An acceptor-side connection's first message named its session."""
 
     def connection_closed(self, protocol: FixProtocol) -> None:
         pass
