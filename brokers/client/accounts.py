@@ -26,10 +26,13 @@ from decimal import Decimal
 
 from brokers.domain.accounts import Account, Balance
 from brokers.oms.context import AccountState, FeeSchedule, FeeSchedules
+from venues.internal.fast_init import positional_constructor
 
 __all__ = ["AccountCache"]
 
 ZERO = Decimal(0)
+#: ``AccountState`` from all its fields, positionally (built for every order vetted)
+_account_state = positional_constructor(AccountState)
 _ONE = Decimal(1)
 _CENT = Decimal("0.01")
 
@@ -188,7 +191,7 @@ class AccountCache:
             holdings = dict(holdings)
             for symbol, qty in filled.items():
                 holdings[symbol] = holdings.get(symbol, ZERO) + qty
-        return AccountState(
+        return _account_state(
             name,
             True,
             currency,

@@ -11,6 +11,11 @@ Registry bookings: an order is booked in the registry under ``order_id`` and, af
 cancel/replace, under a new *version* ``<order_id>.<v>`` holding the leaves quantity and the new
 reservation; the version replaced is closed (its holds released).  The client only ever sees
 ``order_id``.
+
+Retention: an order that is done is kept for the rest of the run (status requests, cancels of a
+done order, duplicate ClOrdIDs must still find it), but only as a packed tuple of atomic values
+(:meth:`~brokers.domain.orders.ClientOrder.finished`) that the cyclic GC does not track; see
+:class:`OrderStore`.
 """
 
 from __future__ import annotations
@@ -20,11 +25,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from brokers.domain.orders import ClientOrder
+from brokers.domain.orders import ClientOrder, FinishedOrder, PackedOrder
 from brokers.oms.reservations import Reservation
+from fix_engine.gc_tuning import UntrackedArchive
 from fix_engine.session.session_id import SessionID
 
-__all__ = ["BrokerIds", "GatewayOrder", "OrderStore", "PendingRequest", "base36", "fill_exec_id", "session_key"]
+__all__ = [
+    "AnyOrder", "BrokerIds", "DoneOrder", "GatewayOrder", "OrderStore", "PendingRequest", "base36", "fill_exec_id",
+    "session_key",
+]
 
 _DIGITS = string.digits + string.ascii_uppercase
 
@@ -119,12 +128,44 @@ class GatewayOrder:
         return f"{self.order_id}.{self.id_tag}{self.version}"
 
 
+class DoneOrder(FinishedOrder):
+    """A finished order as :class:`OrderStore` hands it out: a :class:`FinishedOrder` that also
+    reads like a :class:`GatewayOrder` where lookups read one (``order`` is the record itself,
+    ``owner`` its session key), so status, cancel and replace requests serve either form."""
+
+    __slots__ = ()
+
+    @property
+    def order(self) -> DoneOrder:
+        return self
+
+    @property
+    def owner(self) -> str:
+        return self.session_key
+
+
+AnyOrder = GatewayOrder | DoneOrder
+
+
 class OrderStore:
-    """Every order of this gateway run (and those recovered), indexed for lookup from any message."""
+    """Every order of this gateway run (and those recovered), indexed for lookup from any message.
+
+    Working orders are :class:`GatewayOrder` objects.  When an order is done (:meth:`forget`, once
+    it is terminal) only its packed :class:`~brokers.domain.orders.FinishedOrder` tuple is kept,
+    in an :class:`~fix_engine.gc_tuning.UntrackedArchive` per session, where the cyclic GC never
+    scans it: client lookups (status, cancel/replace of a done order, duplicate ClOrdIDs) keep
+    answering from it as :class:`DoneOrder`, while the full object graph (ClientOrder,
+    reservation, pending request, venue ids) is freed.  The ClOrdID index is one ``str -> str``
+    dict per session, never tracked either.  So full collections cost the same at the end of the
+    day as at its start.
+    """
 
     def __init__(self) -> None:
         self._by_id: dict[str, GatewayOrder] = {}
-        self._by_cl_ord_id: dict[tuple[SessionID, str], str] = {}
+        #: session -> order_id -> ClientOrder.finished() of the orders that are done
+        self._done: dict[SessionID, UntrackedArchive] = {}
+        #: session -> ClOrdID -> order_id (every ClOrdID an order carried or a request used)
+        self._by_cl_ord_id: dict[SessionID, dict[str, str]] = {}
         self._by_venue_id: dict[tuple[str, str], str] = {}
 
     def add(self, order: GatewayOrder) -> None:
@@ -133,38 +174,83 @@ class OrderStore:
         self.index_venue_id(order, order.venue_cl_ord_id)
 
     def index_cl_ord_id(self, order: GatewayOrder, cl_ord_id: str) -> None:
-        self._by_cl_ord_id[(order.session_id, cl_ord_id)] = order.order_id
+        index = self._by_cl_ord_id.get(order.session_id)
+        if index is None:
+            index = self._by_cl_ord_id[order.session_id] = {}
+        index[cl_ord_id] = order.order_id
 
     def index_venue_id(self, order: GatewayOrder, venue_id: str) -> None:
         if venue_id:
             self._by_venue_id[(order.venue, venue_id)] = order.order_id
             order.venue_ids.append(venue_id)
 
-    def get(self, order_id: str) -> GatewayOrder | None:
-        return self._by_id.get(order_id)
+    def get(self, order_id: str) -> AnyOrder | None:
+        """The order with broker OrderID ``order_id``, whichever session it belongs to."""
+        found = self._by_id.get(order_id)
+        if found is not None:
+            return found
+        for done in self._done.values():
+            packed = done.get(order_id)
+            if packed is not None:
+                return DoneOrder._make(packed)
+        return None
 
-    def by_cl_ord_id(self, session_id: SessionID, cl_ord_id: str) -> GatewayOrder | None:
-        order_id = self._by_cl_ord_id.get((session_id, cl_ord_id))
-        return self._by_id.get(order_id) if order_id is not None else None
+    def session_order(self, session_id: SessionID, order_id: str) -> AnyOrder | None:
+        """The order with broker OrderID ``order_id`` if it belongs to ``session_id``."""
+        found = self._by_id.get(order_id)
+        if found is not None:
+            return found if found.session_id == session_id else None
+        return self._done_order(session_id, order_id)
+
+    def by_cl_ord_id(self, session_id: SessionID, cl_ord_id: str) -> AnyOrder | None:
+        index = self._by_cl_ord_id.get(session_id)
+        order_id = index.get(cl_ord_id) if index is not None else None
+        if order_id is None:
+            return None
+        found = self._by_id.get(order_id)
+        return found if found is not None else self._done_order(session_id, order_id)
+
+    def _done_order(self, session_id: SessionID, order_id: str) -> DoneOrder | None:
+        done = self._done.get(session_id)
+        packed = done.get(order_id) if done is not None else None
+        return DoneOrder._make(packed) if packed is not None else None
 
     def by_venue_id(self, venue: str, venue_id: str) -> GatewayOrder | None:
-        """The order a venue event names, by the venue ClOrdID we sent or the venue's OrderID."""
+        """The working order a venue event names, by the venue ClOrdID we sent or the venue's OrderID."""
         order_id = self._by_venue_id.get((venue, venue_id))
         return self._by_id.get(order_id) if order_id is not None else None
 
     def known_cl_ord_id(self, session_id: SessionID, cl_ord_id: str) -> bool:
-        return (session_id, cl_ord_id) in self._by_cl_ord_id
+        index = self._by_cl_ord_id.get(session_id)
+        return index is not None and cl_ord_id in index
 
     def forget(self, order: GatewayOrder) -> None:
-        """Drop a terminal order from the venue index (client lookups keep working)."""
+        """Drop an order that is done from the venue index; a terminal one is kept only as its
+        packed record from now on (client lookups keep working, see the class docstring).  The
+        caller may still use ``order`` itself (the reports of its last event)."""
         for venue_id in order.venue_ids:
             self._by_venue_id.pop((order.venue, venue_id), None)
         order.venue_ids.clear()
+        if not order.order.status.is_terminal or self._by_id.get(order.order_id) is not order:
+            return
+        del self._by_id[order.order_id]
+        done = self._done.get(order.session_id)
+        if done is None:
+            done = self._done[order.session_id] = UntrackedArchive()
+        packed: PackedOrder = order.order.finished()
+        done[order.order_id] = packed
 
-    def __iter__(self) -> Iterator[GatewayOrder]:
-        return iter(list(self._by_id.values()))
+    def __iter__(self) -> Iterator[AnyOrder]:
+        """The working orders, then the done ones (as :class:`DoneOrder`)."""
+        done = [DoneOrder._make(packed) for orders in self._done.values() for packed in orders.values()]
+        return iter([*self._by_id.values(), *done])
 
     def __len__(self) -> int:
+        return len(self._by_id) + sum(len(orders) for orders in self._done.values())
+
+    @property
+    def live_count(self) -> int:
+        """Orders held as full :class:`GatewayOrder` objects (not done yet)."""
         return len(self._by_id)
 
     def working(self, session_id: SessionID | None = None, symbol: str | None = None,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from brokers.domain.orders import ClientOrder, ClientOrderStatus
+from brokers.domain.orders import ClientOrder, ClientOrderStatus, FinishedOrder
 from fix_engine.application import FieldNotFoundReject, IncorrectDataFormat, IncorrectTagValue
 from fix_engine.codec.errors import FieldValueError
 from fix_engine.codec.message import (
@@ -324,8 +324,6 @@ def _is_42(begin_string: str) -> bool:
 
 _decimal_bytes = decimal_bytes  # the codec's bounded cache
 _ZERO_BYTES = b"0"
-_B: dict[object, bytes] = {member: member.value.encode("ascii")
-                           for enum in (Side, OrdType, TimeInForce) for member in enum}
 _STATUS_B: dict[ClientOrderStatus, bytes] = {s: s.ord_status.encode("ascii") for s in ClientOrderStatus}
 _NOT_WORKING = frozenset(s for s in ClientOrderStatus if s.is_terminal or s is ClientOrderStatus.DONE_FOR_DAY)
 
@@ -369,16 +367,17 @@ def _exec_type_for(begin_string: str, exec_type: str, ord_status: str) -> tuple[
     return exec_type, "0"
 
 
-def static_fields(order: ClientOrder) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes]:
+def static_fields(order: ClientOrder | FinishedOrder) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes]:
     """The report fields an order never changes, as bytes: Account(1), OrderID(37), OrdType(40),
     Side(54), Symbol(55), TimeInForce(59) (a replace keeps them all); see ``execution_report``."""
-    return (order.account.encode(), order.order_id.encode(), _B[order.ord_type], _B[order.side],
-            order.symbol.encode(), _B[order.tif])
+    # the enums' ``_value_`` (their FIX chars): hashing an Enum member runs Enum.__hash__ in Python
+    return (order.account.encode(), order.order_id.encode(), order.ord_type._value_.encode(),
+            order.side._value_.encode(), order.symbol.encode(), order.tif._value_.encode())
 
 
 def execution_report(
     begin_string: str,
-    order: ClientOrder,
+    order: ClientOrder | FinishedOrder,
     *,
     exec_id: str,
     exec_type: str,
@@ -394,7 +393,8 @@ def execution_report(
     extra: Iterable[tuple[int, object]] = (),
     static: tuple[bytes, bytes, bytes, bytes, bytes, bytes] | None = None,
 ) -> FixMessage:
-    """An ExecutionReport (35=8) for ``order`` as it stands now.
+    """An ExecutionReport (35=8) for ``order`` as it stands now (a finished order may be given as
+    its :class:`~brokers.domain.orders.FinishedOrder`: the same report).
 
     37 is the broker's OrderID, 11 the ClOrdID being answered (default: the order's current one),
     41 the one before it; 39/14/151/6 come from the order's status and executions.  A non-zero

@@ -11,6 +11,10 @@ explicit table keyed by (status, :class:`OrderEvent`).  Each event has its own m
 (``on_ack``, ``on_fill``, ``on_cancelled``, ...) which raises :class:`IllegalTransition` when the
 table does not allow the event in the current status, and returns a :class:`Transition` record
 carrying the FIX ExecType(150) and OrdStatus(39) chars for the ExecutionReport that announces it.
+
+Once an order is terminal nothing changes it any more: :meth:`ClientOrder.finished` packs it into a
+plain tuple of atomic values (:class:`FinishedOrder` reads it back), which CPython's cyclic
+garbage collector stops tracking -- a trading day of finished orders costs the collector nothing.
 """
 
 from __future__ import annotations
@@ -19,16 +23,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from typing import NamedTuple
 
 from venues.base import OrdType, Side, TimeInForce
 
 __all__ = [
     "ClientOrder",
     "ClientOrderStatus",
+    "FinishedOrder",
     "IllegalTransition",
     "InvalidExecution",
     "OrdType",
     "OrderEvent",
+    "PackedOrder",
     "Side",
     "TRANSITIONS",
     "TimeInForce",
@@ -286,6 +293,18 @@ class ClientOrder:
         """The very first ClOrdID of the chain."""
         return self.cl_ord_id_chain[0]
 
+    def finished(self) -> PackedOrder:
+        """This terminal order as a plain tuple of atomic values (read it with
+        :meth:`FinishedOrder.unpack`); ``ValueError`` while the order can still change."""
+        if not self.status.is_terminal:
+            raise ValueError(f"order {self.order_id} is {self.status.name}, not terminal")
+        return (  # the enums' ``_value_``: their values without the Enum descriptor's Python-level __get__
+            self.order_id, self.cl_ord_id, self.session_key, self.account, self.symbol, self.side._value_,
+            self.ord_type._value_, self.tif._value_, self.qty, self.price, self.stop_px, self.expire_time,
+            self.ex_destination, self.status._value_, self.cum_qty, self.gross_notional,
+            _CHAIN_SEPARATOR.join(self.cl_ord_id_chain),
+        )  # fmt: skip
+
     # ---- events --------------------------------------------------------------------------------
 
     def on_ack(self) -> Transition:
@@ -422,3 +441,97 @@ class ClientOrder:
         self.pending_cl_ord_id = None
         self.pending_qty = None
         self.pending_price = None
+
+
+#: :meth:`ClientOrder.finished`: the fields of :class:`FinishedOrder` in order, as a plain tuple
+PackedOrder = tuple[
+    str, str, str, str, str, str, str, str, Decimal, "Decimal | None", "Decimal | None", "int | None",
+    "str | None", str, Decimal, Decimal, str,
+]
+#: joins the ClOrdID chain of a packed order into one str (no FIX field value contains SOH); a
+#: nested tuple would keep the packed tuple tracked until a second collection reached it
+_CHAIN_SEPARATOR = "\x01"
+
+_STATUS_OF: Mapping[str, ClientOrderStatus] = {s.value: s for s in ClientOrderStatus}
+_SIDE_OF: Mapping[str, Side] = {s.value: s for s in Side}
+_ORD_TYPE_OF: Mapping[str, OrdType] = {t.value: t for t in OrdType}
+_TIF_OF: Mapping[str, TimeInForce] = {t.value: t for t in TimeInForce}
+
+
+class FinishedOrder(NamedTuple):
+    """A terminal :class:`ClientOrder`, read back from its packed form (:meth:`ClientOrder.finished`).
+
+    It answers every read a request about a finished order makes (status, ClOrdID chain, terms,
+    cum qty, average price; leaves is 0) under the same names as :class:`ClientOrder`; the enums
+    are kept as their FIX values (``side_value``, ...) and the ClOrdID chain as one string
+    (``cl_ord_ids``), rebuilt by the properties, so that the packed tuple holds nothing but atomic
+    values and the cyclic GC untracks it at the first collection it meets.  Built on demand,
+    never stored.
+    """
+
+    order_id: str
+    cl_ord_id: str
+    session_key: str
+    account: str
+    symbol: str
+    side_value: str
+    ord_type_value: str
+    tif_value: str
+    qty: Decimal
+    price: Decimal | None
+    stop_px: Decimal | None
+    expire_time: int | None
+    ex_destination: str | None
+    ord_status: str
+    cum_qty: Decimal
+    gross_notional: Decimal
+    cl_ord_ids: str  #: the ClOrdID chain, oldest first, joined by SOH
+
+    @classmethod
+    def unpack(cls, packed: PackedOrder) -> FinishedOrder:
+        """The record of a tuple made by :meth:`ClientOrder.finished`."""
+        return cls._make(packed)
+
+    @property
+    def status(self) -> ClientOrderStatus:
+        return _STATUS_OF[self.ord_status]
+
+    @property
+    def side(self) -> Side:
+        return _SIDE_OF[self.side_value]
+
+    @property
+    def ord_type(self) -> OrdType:
+        return _ORD_TYPE_OF[self.ord_type_value]
+
+    @property
+    def tif(self) -> TimeInForce:
+        return _TIF_OF[self.tif_value]
+
+    @property
+    def leaves_qty(self) -> Decimal:
+        """Always 0: the order is terminal."""
+        return ZERO
+
+    @property
+    def avg_px(self) -> Decimal:
+        """As :attr:`ClientOrder.avg_px`: gross notional / cum qty (0 before the first fill)."""
+        if self.cum_qty == 0:
+            return ZERO
+        return self.gross_notional / self.cum_qty
+
+    @property
+    def cl_ord_id_chain(self) -> tuple[str, ...]:
+        """Every ClOrdID the order carried, oldest first (as :attr:`ClientOrder.cl_ord_id_chain`)."""
+        return tuple(self.cl_ord_ids.split(_CHAIN_SEPARATOR))
+
+    @property
+    def orig_cl_ord_id(self) -> str | None:
+        """The ClOrdID before the current one, if any (as :attr:`ClientOrder.orig_cl_ord_id`)."""
+        chain = self.cl_ord_id_chain
+        return chain[-2] if len(chain) > 1 else None
+
+    @property
+    def original_cl_ord_id(self) -> str:
+        """The very first ClOrdID of the chain."""
+        return self.cl_ord_id_chain[0]

@@ -22,7 +22,9 @@ class ClOrdIdRegistry:
     """
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, date], set[str]] = {}
+        #: ClOrdIDs as keys of a ``dict[str, None]``: a dict of strings is never tracked by the cyclic
+        #: GC (a set always is), so a day's worth of ClOrdIDs adds nothing to full collections
+        self._seen: dict[tuple[str, date], dict[str, None]] = {}
         self._latest: date | None = None
 
     def seen(self, session_key: str, trading_day: date, cl_ord_id: str) -> bool:
@@ -34,7 +36,7 @@ class ClOrdIdRegistry:
         if self._latest is None or trading_day > self._latest:
             self._latest = trading_day
             self._seen = {k: v for k, v in self._seen.items() if k[1] >= trading_day}
-        self._seen.setdefault((session_key, trading_day), set()).add(cl_ord_id)
+        self._seen.setdefault((session_key, trading_day), {})[cl_ord_id] = None
 
 
 @dataclass(frozen=True, slots=True)
