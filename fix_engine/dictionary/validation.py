@@ -12,7 +12,7 @@ Order of the returned violations (the session rejects with the first one), follo
    trailer, first three fields not 8, 9, 35), 13 tag appears more than once, 15 repeating group
    fields out of order, 16 wrong NumInGroup count;
 2. 11 invalid MsgType;
-3. 1 required tag missing (header, body, trailer, then inside group entries);
+3. 1 required tag missing (header, body, trailer, each in tag order, then inside group entries);
 4. per field in wire order: 4 tag without a value, 6 incorrect data format, 5 value out of
    range, 0 invalid tag number, 2 tag not defined for this message type.
 
@@ -110,7 +110,7 @@ class _Group:
     def __init__(self, group: GroupDef, fields: Mapping[int, FieldDef]) -> None:
         self.count_tag = group.count_tag
         self.delimiter = group.delimiter
-        self.required = group.required_tags
+        self.required = tuple(sorted(group.required_tags))  # reported in tag order, as QuickFIX
         self.required_set = frozenset(group.required_tags)
         info: dict[int, _MemberInfo] = {}
         for tag, position in group.order.items():
@@ -184,7 +184,11 @@ class Validator:
         _section_info(self.transport.header, _HEADER, fields, envelope)
         _section_info(self.transport.trailer, _TRAILER, fields, envelope)
         self._envelope = envelope
-        self._envelope_required = self.transport.header.required_tags + self.transport.trailer.required_tags
+        # required tags are reported header first, then body, then trailer, each in tag order (QuickFIX
+        # checks them from sorted sets)
+        self._envelope_required = tuple(sorted(self.transport.header.required_tags)) + tuple(
+            sorted(self.transport.trailer.required_tags)
+        )
         self._compiled: dict[bytes, _Message] = {}
 
     # ----- compilation (once per MsgType)
@@ -198,8 +202,11 @@ class Validator:
             _section_info(definition.body, _BODY, self._fields, body)
             for tag, entry in body.items():
                 info.setdefault(tag, entry)
-            header_required = self.transport.header.required_tags
-            required = header_required + definition.body.required_tags + self.transport.trailer.required_tags
+            required = (
+                tuple(sorted(self.transport.header.required_tags))
+                + tuple(sorted(definition.body.required_tags))
+                + tuple(sorted(self.transport.trailer.required_tags))
+            )
             compiled = _Message(msg_type, True, info, required)
         if len(self._compiled) < 10_000:  # unknown MsgTypes must not grow this without bound
             self._compiled[msg_type] = compiled
@@ -350,7 +357,7 @@ class Validator:
         entries = 0
         previous = -1
         entry_seen: set[int] = set()
-        stray = False
+        stray: Violation | None = None
         while i < n:
             tag, value = fields[i]
             info = info_get(tag)
@@ -364,10 +371,9 @@ class Validator:
                 entry_seen = {tag}
                 previous = position
             elif not entries:
-                # members before the first delimiter: one 15, then they are skipped (not an entry)
-                if not stray:
-                    out.append(Violation(R.REPEATING_GROUP_FIELDS_OUT_OF_ORDER, tag, f"group {group.count_tag} entry does not start with {delimiter}"))
-                    stray = True
+                # members before the first delimiter: 15, reported after the count check below
+                if stray is None:
+                    stray = Violation(R.REPEATING_GROUP_FIELDS_OUT_OF_ORDER, tag, f"group {group.count_tag} entry does not start with {delimiter}")
             else:
                 if tag in entry_seen:
                     out.append(Violation(R.TAG_APPEARS_MORE_THAN_ONCE, tag, f"twice in one entry of group {group.count_tag}"))
@@ -389,14 +395,20 @@ class Validator:
                 i += 1
         if entries:
             self._entry_required(group, entry_seen, out)
-        if count_value.isdigit() and int(count_value) != entries:
+        # members before the first delimiter make one more entry, as QuickFIX's parser counts
+        # them: a NumInGroup that does not count it is reported first (16, as QuickFIX does),
+        # then the missing delimiter (15, the FIX session test case 14j)
+        counted = entries + (stray is not None)
+        if count_value.isdigit() and int(count_value) != counted:
             out.append(
                 Violation(
                     R.INCORRECT_NUMINGROUP_COUNT_FOR_REPEATING_GROUP,
                     group.count_tag,
-                    f"NumInGroup {count_value.decode('latin-1')} but {entries} entries",
+                    f"NumInGroup {count_value.decode('latin-1')} but {counted} entries",
                 )
             )
+        if stray is not None:
+            out.append(stray)
         return i
 
     @staticmethod

@@ -7,14 +7,16 @@ example 1).  Every outgoing message is stored before its :class:`Send` is return
 Incoming processing follows QuickFIX's ``Session::next``/``Session::verify``:
 
 1. MsgSeqNum present and numeric (else Logout + Disconnect; before logon: Disconnect).
-2. BeginString equals the session's (else "Incorrect BeginString" Logout + Disconnect).  QuickFIX
-   checks it before the dictionary, since the dictionary is chosen by BeginString.
+2. BeginString equals the session's (else Logout "Incorrect BeginString", consuming the number,
+   and wait for the answer; a Logout is a Logout whatever its BeginString).  QuickFIX checks it
+   before the dictionary, since the dictionary is chosen by BeginString.
 3. Validation: SenderCompID/TargetCompID/SendingTime present, ``is_known_msg_type``, then the
    injected ``validator`` (first violation answered with a Reject).
 4. Logon state: before logon only a Logon (or, for an initiator, a Logout) is acceptable;
    a Logon while logged on must carry ResetSeqNumFlag=Y.
-5. CompIDs (CheckCompID): Reject 373=9, Logout, Disconnect.
-6. SendingTime within MaxLatency (CheckLatency): Reject 373=10, Logout, Disconnect.
+5. SendingTime within MaxLatency (CheckLatency), then 6. CompIDs (CheckCompID), in QuickFIX's
+   order: Reject 373=10 / 373=9, then a Logout without Text (QuickFIX doBadTime/doBadCompID),
+   waiting LogoutTimeout for the answer (every such message gets the pair, as in QuickFIX).
 7. Sequence: too high -> queue + ResendRequest; too low -> PossDup duplicate ignored, otherwise
    Logout "MsgSeqNum too low, expecting X but received Y" + Disconnect.  PossDupFlag=Y needs a
    sane OrigSendingTime.
@@ -23,10 +25,12 @@ Incoming processing follows QuickFIX's ``Session::next``/``Session::verify``:
 Before the logon exchange completes nothing is ever rejected: any problem disconnects without
 a reply (QuickFIX cannot send a Reject while not logged on).
 
-A session Reject consumes the rejected message's number when it is the expected one, except
-for Logon and SequenceReset (QuickFIX's ``generateReject``).  A Logout is consumed only when
-in sequence (QuickFIX/J).  A received Reject is sequence-checked like any message (QuickFIX C++
-skips the too-high check there; we do not).
+A session Reject consumes the rejected message's number when it is the expected one, except for
+Logon and SequenceReset (QuickFIX's ``generateReject``). A SequenceReset whose NewSeqNo would move
+the expected number back is rejected with 373=5 and no RefTagID (QuickFIX); in Reset mode its own
+MsgSeqNum is not checked at all (even 0 is taken); a GapFill to its own number is ignored. A
+Logout is consumed only when in sequence (QuickFIX/J). A received Reject is sequence-checked like
+any message (QuickFIX C++ skips the too-high check there; we do not).
 
 SendNextExpectedMsgSeqNum (QuickFIX/J semantics): our Logon carries 789 = the next number we
 expect; a counterparty Logon whose 789 is above our next sender number is answered with Logout
@@ -43,6 +47,12 @@ storing/sending/resending in :mod:`.outbound`.  An acceptor's transport may hand
 to a DISCONNECTED session without calling ``on_connect``; the session then starts awaiting the
 Logon.  A Logon's ResetSeqNumFlag=Y is echoed; an acceptor's own ResetOnLogon resets its store
 without announcing 141=Y (QuickFIX).
+
+An application that sends from a callback (``from_app``, ``on_logon``) while an input is being
+handled gets, ahead of its own Send, the actions that input produced so far: the transport
+performs the callback's actions at once and the input's only when ``on_frame`` returns, so this
+keeps the wire in MsgSeqNum order (a Logon answer before what ``on_logon`` sends, resent messages
+before a reply to the message that followed the ResendRequest).
 
 The application's ``on_logout`` is called only after ``on_logon`` was (QuickFIX also calls it
 when just a Logon was sent).  Exceptions other than the typed :mod:`fix_engine.application`
@@ -166,6 +176,9 @@ class Session:
         self._connected_at = 0.0
         self._logout_sent_at = 0.0
         self._sent_reset = False  # our Logon of the current exchange carried 141=Y
+        #: the actions of the input being handled (on_frame, on_timer, ...), not yet returned: an
+        #: application that sends from a callback gets them first (see :meth:`_take_pending`)
+        self._pending: list[Action] | None = None
 
     # ================================================================== public API
 
@@ -203,58 +216,68 @@ class Session:
     def on_connect(self, now: float) -> list[Action]:
         """The transport connected.  An initiator sends its Logon (if in session)."""
         out: list[Action] = []
-        if self.state.connected:
-            out.append(Event("Connect ignored: already connected"))
+        outer = self._pending
+        self._pending = out
+        try:
+            if self.state.connected:
+                out.append(Event("Connect ignored: already connected"))
+                return out
+            if not self.settings.is_initiator:
+                self._accept_connection(now)
+                return out
+            schedule = self.settings.schedule
+            if schedule is not None and not schedule.is_in_session(now):
+                out.append(Event("Outside of session time: not logging on"))
+                out.append(Disconnect("outside of session time"))
+                return out
+            self._reset_if_new_period(now, out)
+            if self.settings.refresh_on_logon:
+                self.store.refresh()
+            self._enter(SessionState.LOGON_SENT)
+            self._connected_at = now
+            self._heartbeat.restart(now, self.settings.heart_bt_int)
+            self._sent_reset = self.settings.reset_on_logon
+            if self._sent_reset:
+                self.store.reset(now)
+            logon = admin.logon(
+                self.settings.heart_bt_int,
+                reset_seq_num=self._sent_reset,
+                next_expected_msg_seq_num=(
+                    self.store.next_target_seq_num() if self.settings.send_next_expected_msg_seq_num else None
+                ),
+                username=self.settings.username,
+                password=self.settings.password,
+                default_appl_ver_id=self._default_appl_ver_id(),
+            )
+            self._send(logon, now, out)
+            out.append(Event("Initiated logon request"))
             return out
-        if not self.settings.is_initiator:
-            self._accept_connection(now)
-            return out
-        schedule = self.settings.schedule
-        if schedule is not None and not schedule.is_in_session(now):
-            out.append(Event("Outside of session time: not logging on"))
-            out.append(Disconnect("outside of session time"))
-            return out
-        self._reset_if_new_period(now, out)
-        if self.settings.refresh_on_logon:
-            self.store.refresh()
-        self._enter(SessionState.LOGON_SENT)
-        self._connected_at = now
-        self._heartbeat.restart(now, self.settings.heart_bt_int)
-        self._sent_reset = self.settings.reset_on_logon
-        if self._sent_reset:
-            self.store.reset(now)
-        logon = admin.logon(
-            self.settings.heart_bt_int,
-            reset_seq_num=self._sent_reset,
-            next_expected_msg_seq_num=(
-                self.store.next_target_seq_num() if self.settings.send_next_expected_msg_seq_num else None
-            ),
-            username=self.settings.username,
-            password=self.settings.password,
-            default_appl_ver_id=self._default_appl_ver_id(),
-        )
-        self._send(logon, now, out)
-        out.append(Event("Initiated logon request"))
-        return out
+        finally:
+            self._pending = outer
 
     def on_frame(self, frame: Frame, now: float) -> list[Action]:
         """One framed message from the connection (possibly garbled)."""
         out: list[Action] = []
-        if not self._ready_for_input(now, out):
-            return out
-        if self._log is not None:
-            self._log.on_incoming(frame.raw, now)
-        if frame.error is not None:
-            self._garbled(f"Garbled message ignored ({frame.error.value})", now, out)
-            return out
+        outer = self._pending
+        self._pending = out
         try:
-            message = FixMessage.parse(frame.raw, self._data_length_tags)
-        except ParseError as exc:
-            self._garbled(f"Garbled message ignored ({exc})", now, out)
+            if not self._ready_for_input(now, out):
+                return out
+            if self._log is not None:
+                self._log.on_incoming(frame.raw, now)
+            if frame.error is not None:
+                self._garbled(f"Garbled message ignored ({frame.error.value})", now, out)
+                return out
+            try:
+                message = FixMessage.parse(frame.raw, self._data_length_tags)
+            except ParseError as exc:
+                self._garbled(f"Garbled message ignored ({exc})", now, out)
+                return out
+            if self.state is not SessionState.ACTIVE or not self._fast_inbound(message, now, out):
+                self._receive(message, now, out)
             return out
-        if self.state is not SessionState.ACTIVE or not self._fast_inbound(message, now, out):
-            self._receive(message, now, out)
-        return out
+        finally:
+            self._pending = outer
 
     def _fast_inbound(self, message: FixMessage, now: float, out: list[Action]) -> bool:
         """The usual message of a logged-on session, checked in one go: an application message
@@ -307,63 +330,79 @@ class Session:
     def on_message(self, message: FixMessage, now: float) -> list[Action]:
         """An already parsed message (flat, as ``FixMessage.parse`` returns it)."""
         out: list[Action] = []
-        if not self._ready_for_input(now, out):
+        outer = self._pending
+        self._pending = out
+        try:
+            if not self._ready_for_input(now, out):
+                return out
+            if self._log is not None:
+                try:
+                    self._log.on_incoming(encode(message, keep_body_order=True), now)
+                except ValueError:  # no BeginString / MsgType: _verify deals with it
+                    pass
+            self._receive(message, now, out)
             return out
-        if self._log is not None:
-            try:
-                self._log.on_incoming(encode(message, keep_body_order=True), now)
-            except ValueError:  # no BeginString / MsgType: _verify deals with it
-                pass
-        self._receive(message, now, out)
-        return out
+        finally:
+            self._pending = outer
 
     def on_disconnect(self, now: float) -> list[Action]:
         """The connection was lost or closed."""
         out: list[Action] = []
-        if self.state.connected:
-            out.append(Event("Disconnected"))
-            self._cleanup(now)
-        return out
+        outer = self._pending
+        self._pending = out
+        try:
+            if self.state.connected:
+                out.append(Event("Disconnected"))
+                self._cleanup(now)
+            return out
+        finally:
+            self._pending = outer
 
     def on_timer(self, now: float) -> list[Action]:
         """About once a second: timeouts, heartbeats, test requests, the schedule."""
         out: list[Action] = []
-        if not self.state.connected:
-            schedule = self.settings.schedule
-            if schedule is not None and schedule.is_in_session(now):
-                self._reset_if_new_period(now, out)
+        outer = self._pending
+        self._pending = out
+        try:
+            if not self.state.connected:
+                schedule = self.settings.schedule
+                if schedule is not None and schedule.is_in_session(now):
+                    self._reset_if_new_period(now, out)
+                return out
+            if not self._check_schedule(now, out):
+                return out
+            if self.state.awaiting_logon:
+                if now - self._connected_at >= self.settings.logon_timeout:
+                    out.append(Event("Timed out waiting for logon"))
+                    self._disconnect("logon timeout", now, out)
+                return out
+            if (
+                self.state is SessionState.LOGOUT_SENT
+                and now - self._logout_sent_at >= self.settings.logout_timeout
+            ):
+                out.append(Event("Timed out waiting for logout response"))
+                self._disconnect("logout timeout", now, out)
+                return out
+            due = self._heartbeat.due(now)
+            if due is TimerDue.TIMED_OUT:
+                out.append(Event("Timed out waiting for heartbeat"))
+                self._disconnect("heartbeat timeout", now, out)
+            elif due is TimerDue.TEST_REQUEST:
+                self._send(admin.test_request(TEST_REQ_ID), now, out)
+                self._heartbeat.test_request_sent(TEST_REQ_ID, now)
+                out.append(Event(f"Sent test request {TEST_REQ_ID}"))
+            elif due is TimerDue.HEARTBEAT:
+                self._send(admin.heartbeat(), now, out)
             return out
-        if not self._check_schedule(now, out):
-            return out
-        if self.state.awaiting_logon:
-            if now - self._connected_at >= self.settings.logon_timeout:
-                out.append(Event("Timed out waiting for logon"))
-                self._disconnect("logon timeout", now, out)
-            return out
-        if (
-            self.state is SessionState.LOGOUT_SENT
-            and now - self._logout_sent_at >= self.settings.logout_timeout
-        ):
-            out.append(Event("Timed out waiting for logout response"))
-            self._disconnect("logout timeout", now, out)
-            return out
-        due = self._heartbeat.due(now)
-        if due is TimerDue.TIMED_OUT:
-            out.append(Event("Timed out waiting for heartbeat"))
-            self._disconnect("heartbeat timeout", now, out)
-        elif due is TimerDue.TEST_REQUEST:
-            self._send(admin.test_request(TEST_REQ_ID), now, out)
-            self._heartbeat.test_request_sent(TEST_REQ_ID, now)
-            out.append(Event(f"Sent test request {TEST_REQ_ID}"))
-        elif due is TimerDue.HEARTBEAT:
-            self._send(admin.heartbeat(), now, out)
-        return out
+        finally:
+            self._pending = outer
 
     def send(self, message: FixMessage, now: float) -> list[Action]:
         """Send an application message (header filled here).  While not logged on it is stored
         and reaches the counterparty by resend after the next logon."""
-        out: list[Action] = []
-        if not self._send(message, now, out) and not out:
+        out = self._take_pending()
+        produced = len(out)
+        if not self._send(message, now, out) and len(out) == produced:
             seq = message.get(tags.MsgSeqNum)
             out.append(
                 Event(f"Not logged on: message {seq} stored, it goes out by resend after the next logon")
@@ -373,7 +412,7 @@ class Session:
     def logout(self, now: float, text: str = "") -> list[Action]:
         """Start a logout: send Logout and wait LogoutTimeout for the answer.  Before the logon
         exchange completes this just disconnects."""
-        out: list[Action] = []
+        out = self._take_pending()
         if self.state is SessionState.ACTIVE:
             self._send_logout(text, now, out)
             out.append(Event("Initiated logout request"))
@@ -383,7 +422,7 @@ class Session:
 
     def reset(self, now: float) -> list[Action]:
         """QuickFIX ``Session::reset``: Logout if logged on, disconnect, both numbers back to 1."""
-        out: list[Action] = []
+        out = self._take_pending()
         if self.state is SessionState.ACTIVE:
             self._send(admin.logout(), now, out)
         if self.state.connected:
@@ -391,6 +430,22 @@ class Session:
         self.store.reset(now)
         out.append(Event("Session reset: sequence numbers set to 1"))
         return out
+
+    def _take_pending(self) -> list[Action]:
+        """Start the actions of a public call (send, logout, reset).
+
+        Called from an application callback while an input is being handled (``from_app``
+        sending a reply, ``on_logon`` sending its first message), the actions that input has
+        produced so far (a Logon answer, resent messages) come first: they are taken out of the
+        input's list, which the transport performs only after the callback's own actions, so the
+        messages reach the wire in MsgSeqNum order.
+        """
+        pending = self._pending
+        if not pending:
+            return []
+        taken = pending[:]
+        pending.clear()
+        return taken
 
     # ================================================================== connection lifecycle
 
@@ -561,7 +616,10 @@ class Session:
         # 1. MsgSeqNum
         seq_raw = get_raw(tags.MsgSeqNum)
         seq = int(seq_raw) if seq_raw and seq_raw.isdigit() else 0
-        if seq <= 0:
+        if seq <= 0 and not (
+            seq == 0 and seq_raw is not None and seq_raw.isdigit() and not before_logon
+            and msg_type == MsgTypes.SequenceReset and get_raw(tags.GapFillFlag) != b"Y"
+        ):
             what = "without" if seq_raw is None else "with an invalid"
             text = f"Received message {what} MsgSeqNum"
             if before_logon:
@@ -576,8 +634,16 @@ class Session:
             if before_logon:
                 out.append(Event(f"{text}: {message.get(tags.BeginString)}"))
                 self._disconnect(text, now, out)
+            elif msg_type == MsgTypes.Logout:
+                # QuickFIX and QuickFIX/J: a Logout ends the session whatever its BeginString
+                self._on_logout(message, seq, now, out)
             else:
-                self._logout_and_disconnect(text, now, out, message)
+                # QuickFIX: Logout "Incorrect BeginString", the number consumed, then wait
+                # LogoutTimeout for the answer
+                out.append(Event(f"{text}: {message.get(tags.BeginString)}"))
+                if seq == self.store.next_target_seq_num():
+                    self.store.incr_next_target_seq_num()
+                self._send_logout(text, now, out, message)
             return
         # 3. validation
         sender = get_raw(tags.SenderCompID)
@@ -615,7 +681,20 @@ class Session:
             self._disconnect("Logon received while logged on", now, out)
             return
         settings = self.settings
-        # 5. CompIDs (as checks.comp_ids_match, on the bytes)
+        # 5. SendingTime (QuickFIX checks it before the CompIDs)
+        if settings.check_latency:
+            problem = checks.sending_time_problem(message, now, settings.max_latency)
+            if problem is not None:
+                text = REJECT_REASON_TEXT[problem]
+                if before_logon:
+                    out.append(Event(f"{text}: SendingTime {message.get(tags.SendingTime)}"))
+                    self._disconnect(text, now, out)
+                elif problem is R.SENDINGTIME_ACCURACY_PROBLEM:
+                    self._reject_and_log_out(message, problem, now, out)
+                else:
+                    self._reject(message, problem, tags.SendingTime, now, out)
+                return
+        # 6. CompIDs (as checks.comp_ids_match, on the bytes)
         if settings.check_comp_id and (
             target != self._sender_raw or not (self._any_target or sender == self._target_raw)
         ):
@@ -626,23 +705,8 @@ class Session:
                 )
                 self._disconnect(text, now, out)
             else:
-                self._reject(message, R.COMPID_PROBLEM, None, now, out)
-                self._logout_and_disconnect(text, now, out, message)
+                self._reject_and_log_out(message, R.COMPID_PROBLEM, now, out)
             return
-        # 6. SendingTime
-        if settings.check_latency:
-            problem = checks.sending_time_problem(message, now, settings.max_latency)
-            if problem is not None:
-                text = REJECT_REASON_TEXT[problem]
-                if before_logon:
-                    out.append(Event(f"{text}: SendingTime {message.get(tags.SendingTime)}"))
-                    self._disconnect(text, now, out)
-                elif problem is R.SENDINGTIME_ACCURACY_PROBLEM:
-                    self._reject(message, problem, None, now, out)
-                    self._logout_and_disconnect(text, now, out, message)
-                else:
-                    self._reject(message, problem, tags.SendingTime, now, out)
-                return
         if (
             msg_type_raw not in self._known_app_msg_types
             and msg_type not in ADMIN_MSG_TYPES
@@ -650,6 +714,17 @@ class Session:
         ):
             self._known_app_msg_types.add(msg_type_raw)
         self._sequenced(message, msg_type, seq, now, out)
+
+    def _reject_and_log_out(
+        self, message: FixMessage, reason: SessionRejectReason, now: float, out: list[Action]
+    ) -> None:
+        """A logged-on message with a bad SendingTime or CompID (QuickFIX doBadTime/doBadCompID):
+        Reject, then a Logout without Text, and wait LogoutTimeout for the answer.  As QuickFIX,
+        every such message gets the pair, also while our Logout waits for its answer (a Logout
+        answer with the same wrong CompIDs too): LogoutTimeout, counted from the first Logout,
+        ends the session then."""
+        self._reject(message, reason, None, now, out)
+        self._send_logout("", now, out, message)
 
     def _validation_problem(self, message: FixMessage, msg_type: str) -> Violation | None:
         missing = checks.missing_header_tag(message)
@@ -839,8 +914,15 @@ class Session:
     def _gap_fill(self, message: FixMessage, seq: int, now: float, out: list[Action]) -> None:
         """SequenceReset-GapFill at the expected number: jump to NewSeqNo."""
         new_seq_no = checks.non_negative_int(message, tags.NewSeqNo)
-        if new_seq_no is None or new_seq_no <= seq:
-            self._reject(message, R.VALUE_IS_INCORRECT, tags.NewSeqNo, now, out)
+        if new_seq_no is None:
+            self._reject(message, R.REQUIRED_TAG_MISSING, tags.NewSeqNo, now, out)
+            return
+        if new_seq_no <= seq:
+            if new_seq_no < seq:
+                # QuickFIX nextSequenceReset: reason 5 without RefTagID; the number is not consumed
+                self._reject(message, R.VALUE_IS_INCORRECT, None, now, out)
+            else:
+                out.append(Event(f"SequenceReset-GapFill to its own number {seq} ignored"))
             return
         out.append(Event(f"Received SequenceReset FROM: {seq} TO: {new_seq_no}"))
         self.store.set_next_target_seq_num(new_seq_no)
@@ -859,7 +941,8 @@ class Session:
         elif new_seq_no == expected:
             out.append(Event(f"SequenceReset to the expected number {new_seq_no} ignored"))
         else:
-            self._reject(message, R.VALUE_IS_INCORRECT, tags.NewSeqNo, now, out)
+            # QuickFIX nextSequenceReset: reason 5 without RefTagID
+            self._reject(message, R.VALUE_IS_INCORRECT, None, now, out)
 
     def _on_logout(self, message: FixMessage, seq: int, now: float, out: list[Action]) -> None:
         """A Logout: answer it unless it answers ours; then disconnect."""

@@ -75,8 +75,10 @@ def test_1_required_trailer_tag_missing(fix44, build, nos_body):
     assert pairs(validate(message, fix44)) == [(1, 10)]
 
 
-def test_1_all_missing_tags_in_dictionary_order(fix44, build):
-    assert pairs(validate(build("D", [(11, b"X")]), fix44)) == [(1, 54), (1, 60), (1, 40)]
+def test_1_all_missing_tags_in_tag_order(fix44, build):
+    """QuickFIX checks required tags from sorted sets: the first reported is the lowest tag
+    (40 here, checked against QuickFIX 1.16), not the first in the dictionary (54)."""
+    assert pairs(validate(build("D", [(11, b"X")]), fix44)) == [(1, 40), (1, 54), (1, 60)]
 
 
 def test_1_required_group_missing(custom, build):
@@ -278,8 +280,13 @@ def test_14_field_after_checksum(fix44, build, nos_body):
 
 
 def test_15_group_entry_not_starting_with_delimiter(fix44, build, nos_body):
+    """Members before the delimiter count as an entry (QuickFIX's parser starts one there): a
+    NumInGroup that does not count them is reported first (16, what QuickFIX 1.16 answers), then
+    the missing delimiter (15, the FIX session test case 14j)."""
     body = nos_body + [(453, b"1"), (447, b"D"), (448, b"P"), (452, b"1")]
-    assert pairs(validate(build("D", body), fix44))[0] == (15, 447)
+    assert pairs(validate(build("D", body), fix44)) == [(16, 453), (15, 447)]
+    body = nos_body + [(453, b"2"), (447, b"D"), (448, b"P"), (452, b"1")]
+    assert pairs(validate(build("D", body), fix44)) == [(15, 447)]
 
 
 def test_15_fields_out_of_order_inside_entry(fix44, build, nos_body):
@@ -328,7 +335,7 @@ def test_market_data_request_with_groups(fix44, build):
     ]
     assert validate(build("V", body), fix44) == []
     bad = [(146, b"1"), (65, b"X"), (55, b"AAPL")]
-    assert pairs(validate(build("V", body[:-2] + bad), fix44)) == [(15, 65)]
+    assert pairs(validate(build("V", body[:-2] + bad), fix44)) == [(16, 146), (15, 65)]
 
 
 # --------------------------------------------------------------------------- order of violations

@@ -35,6 +35,20 @@ def test_acceptor_logon_is_stored_before_it_is_returned(make_harness):
     assert h.store.get_range(1, 1) == [(1, step.actions[0].data)]
 
 
+def test_message_sent_from_on_logon_follows_the_logon_answer(make_harness):
+    """An application that sends from ``on_logon`` gets the Logon answer ahead of its message
+    (the transport performs the callback's actions before those on_frame returns)."""
+    from fix_engine.session.actions import Send
+
+    h = make_harness("acceptor")
+    performed: list[list[object]] = []
+    h.app.on_logon = lambda session_id: performed.append(h.session.send(h.app_message("HELLO"), h.now))
+    step = h.logon()
+    wire = [a.data for a in [*performed[0], *step.actions] if isinstance(a, Send)]
+    assert [b"35=A\x01" in data for data in wire] == [True, False]
+    assert b"34=2\x01" in wire[1]
+
+
 def test_first_message_not_logon_disconnects_without_reply(make_harness):
     h = make_harness("acceptor")
     step = h.feed("0")

@@ -96,28 +96,77 @@ def test_invalid_msg_type_rejected_373_11(make_harness):
 
 
 def test_comp_id_mismatch_after_logon_rejects_then_logs_out(make_harness):
+    """QuickFIX doBadCompID: Reject 373=9, then a Logout without Text, waiting for the answer."""
     h = make_harness(logged_on=True)
     step = h.feed("0", sender="INTRUDER")
     assert step.types == ["3", "5"]
-    reject = step.messages[0]
+    reject, logout = step.messages
     assert (reject.get(45), reject.get(373), reject.get(58)) == ("2", "9", "CompID problem")
+    assert 58 not in logout
+    assert step.disconnect is None
+    assert h.state is SessionState.LOGOUT_SENT
+    assert h.session.next_target_seq_num == 3  # the rejected message consumed its number
+    # still processing while the answer is awaited
+    assert h.feed("1", (112, "x")).only("0").get(112) == "x"
+    step = h.feed("5")
+    assert step.messages == []
     assert step.disconnect
     assert h.state is SessionState.DISCONNECTED
 
 
+def test_comp_id_mismatch_while_logout_pending_and_timeout(make_harness):
+    """As QuickFIX 1.16: each wrong-CompID message gets Reject + Logout, the answer with the same
+    wrong CompIDs too; LogoutTimeout (from the first Logout) ends the session."""
+    h = make_harness(logged_on=True, logout_timeout=2)
+    h.feed("0", target="SOMEONE_ELSE")
+    assert h.state is SessionState.LOGOUT_SENT
+    assert h.feed("0", sender="INTRUDER").types == ["3", "5"]
+    step = h.feed("5", sender="INTRUDER")
+    assert step.types == ["3", "5"]
+    assert step.disconnect is None
+    assert h.tick(2).disconnect
+    assert h.state is SessionState.DISCONNECTED
+
+
 def test_sending_time_out_of_range_rejects_then_logs_out(make_harness):
+    """QuickFIX doBadTime: Reject 373=10, then a Logout without Text, waiting for the answer."""
     h = make_harness(logged_on=True, max_latency=120)
     step = h.feed("0", sending_time=h.ts(+121))
     assert step.types == ["3", "5"]
-    reject = step.messages[0]
+    reject, logout = step.messages
     assert (reject.get(45), reject.get(373), reject.get(58)) == ("2", "10", "SendingTime accuracy problem")
+    assert 58 not in logout
+    assert step.disconnect is None
+    assert h.state is SessionState.LOGOUT_SENT
+    step = h.feed("5")
     assert step.disconnect
+    assert h.state is SessionState.DISCONNECTED
+
+
+def test_sending_time_checked_before_comp_ids(make_harness):
+    h = make_harness(logged_on=True, max_latency=120)
+    reject = h.feed("0", sender="INTRUDER", sending_time=h.ts(-300)).messages[0]
+    assert reject.get(373) == "10"
 
 
 def test_wrong_begin_string_after_logon_logs_out(make_harness):
+    """QuickFIX: Logout "Incorrect BeginString", the number consumed, then wait for the answer."""
     h = make_harness(logged_on=True)
     step = h.feed("0", begin="FIX.4.2")
     assert step.only("5").get(58) == "Incorrect BeginString"
+    assert step.disconnect is None
+    assert h.state is SessionState.LOGOUT_SENT
+    assert h.session.next_target_seq_num == 3
+    step = h.feed("5")
+    assert step.messages == [] and step.disconnect
+
+
+def test_logout_with_wrong_begin_string_is_a_logout(make_harness):
+    """QuickFIX and QuickFIX/J answer a Logout as a Logout whatever its BeginString."""
+    h = make_harness(logged_on=True)
+    step = h.feed("5", begin="FIX.4.2")
+    logout = step.only("5")
+    assert 58 not in logout
     assert step.disconnect
 
 

@@ -147,12 +147,24 @@ def test_gap_fill_at_expected_moves_to_new_seq_no(make_harness):
     assert h.session.next_target_seq_num == 10
 
 
-def test_gap_fill_not_forward_is_rejected(make_harness):
+def test_gap_fill_backwards_is_rejected_without_ref_tag(make_harness):
+    """QuickFIX nextSequenceReset: NewSeqNo below the expected number -> Reject 373=5, no 371."""
+    h = make_harness(logged_on=True)
+    h.feed("0")
+    step = h.feed("4", (123, "Y"), (36, 2), seq=3)
+    reject = step.only("3")
+    assert (reject.get(45), reject.get(373), reject.get(372)) == ("3", "5", "4")
+    assert 371 not in reject
+    assert reject.get(58) == "Value is incorrect (out of range) for this tag"
+    assert h.session.next_target_seq_num == 3  # not consumed
+
+
+def test_gap_fill_to_its_own_number_is_ignored(make_harness):
     h = make_harness(logged_on=True)
     step = h.feed("4", (123, "Y"), (36, 2), seq=2)
-    reject = step.only("3")
-    assert (reject.get(45), reject.get(373), reject.get(371), reject.get(372)) == ("2", "5", "36", "4")
-    assert reject.get(58) == "Value is incorrect (out of range) for this tag"
+    assert step.messages == []
+    assert h.session.next_target_seq_num == 2
+    assert h.feed("1", (112, "x"), seq=2).only("0").get(112) == "x"
 
 
 def test_gap_fill_too_high_is_queued_with_resend_request(make_harness):
@@ -204,8 +216,20 @@ def test_reset_mode_lower_new_seq_no_is_rejected(make_harness):
         h.feed("0")
     step = h.feed("4", (36, 2), seq=5)
     reject = step.only("3")
-    assert (reject.get(45), reject.get(373), reject.get(371)) == ("5", "5", "36")
+    assert (reject.get(45), reject.get(373)) == ("5", "5")
+    assert 371 not in reject  # QuickFIX names no RefTagID here
     assert h.session.next_target_seq_num == 5  # SequenceReset rejects do not consume (QuickFIX)
+
+
+def test_reset_mode_ignores_its_own_msg_seq_num_even_zero(make_harness):
+    """FIX test case 11: a SequenceReset-Reset is accepted without regard to its MsgSeqNum."""
+    h = make_harness(logged_on=True)
+    h.feed("0")
+    step = h.feed("4", (36, 2), seq=0)
+    assert (step.only("3").get(45), step.only("3").get(373)) == ("0", "5")
+    assert step.disconnect is None
+    assert h.feed("4", (36, 7), seq=0).messages == []
+    assert h.session.next_target_seq_num == 7
 
 
 def test_application_messages_sent_while_disconnected_go_out_by_resend(make_harness):
@@ -230,3 +254,26 @@ def test_message_not_stored_when_next_logon_resets(make_harness):
     assert step.messages == []
     assert h.session.next_sender_seq_num == 1
     assert step.events
+
+
+def test_application_send_from_a_callback_goes_out_after_what_the_input_produced(make_harness):
+    """A reply sent from ``from_app`` while the same input has already produced messages (here a
+    resend) comes after them: the transport performs the callback's actions first, so the
+    session hands those earlier messages over with them (wire order = MsgSeqNum order)."""
+    from fix_engine.session.actions import Send
+
+    h = make_harness(logged_on=True)
+    h.send(h.app_message("OURS"))  # our 2
+    performed: list[list[object]] = []
+
+    def echo(message: FixMessage) -> None:
+        reply = FixMessage.new("D", *[(t, v) for t, v in message.fields if t in (11, 21, 40, 54, 55, 60)])
+        performed.append(h.session.send(reply, h.now))
+
+    h.app.from_app_hook = echo
+    h.feed("D", (11, "THEIRS4"), (21, "1"), (40, "1"), (54, "1"), (55, "IBM"), (60, h.ts()), seq=3)
+    # their ResendRequest 2 (for our 2..): served, then their queued 3 is delivered and echoed
+    step = h.feed("2", (7, 2), (16, 0), seq=2)
+    wire = [a for a in [*performed[-1], *step.actions] if isinstance(a, Send)]
+    seqs = [(FixMessage.parse(a.data).get(34), FixMessage.parse(a.data).get(43)) for a in wire]
+    assert seqs == [("2", "Y"), ("3", "Y"), ("4", None)]  # resent 2, GapFill 3 (our RR), echo 4

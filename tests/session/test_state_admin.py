@@ -85,6 +85,13 @@ def test_reverse_route_both_directions_skipping_empty():
     assert 129 not in reply
 
 
+def test_reverse_route_leaves_sender_and_target_sub_ids_alone():
+    """QuickFIX 1.16 reverses only OnBehalfOf*/DeliverTo* (checked against the python binding)."""
+    ref = ref_message(t50="THEIR_SUB", t57="OUR_SUB", t142="THEIR_LOC")
+    reply = admin.reverse_route(FixMessage.new("3"), ref)
+    assert not {50, 57, 142, 143} & {tag for tag, _ in reply.fields}
+
+
 def test_logon_builder():
     msg = admin.logon(
         30,
