@@ -40,7 +40,7 @@ def test_reflector() -> None:
         SessionID("FIXT.1.1", "ISLD", "TW50"),
         SessionID("FIXT.1.1", "ISLD", "TW50SP1"),
         SessionID("FIXT.1.1", "ISLD", "TW50SP2"),
-    }
+    } | {SessionID(begin, "ISLD", "TW") for begin in ("FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIXT.1.1")}
     for s in config.sessions:
         assert s.connection_type is ConnectionType.ACCEPTOR
         assert s.socket_accept_port == 5001
