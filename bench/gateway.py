@@ -28,7 +28,11 @@ is exercised on every order.  Two modes:
 
 Also printed: the server process's CPU time (user + system, every thread) per order over the load
 phase -- it moves far less with the machine's noise than orders/s.  With ``--db postgresql...`` the
-PostgreSQL server's own CPU is not in it.
+PostgreSQL server's own CPU is not in it.  The gateway's registry writer runs its batches in a
+child process by default (``--writer process``: ``RegistryWriterProcess=Y``) or on a thread of the
+gateway process (``--writer thread``); the child's CPU per order is printed in its own column
+(``writer child``), the gateway process's (reactor, plus the writer thread if any) in ``CPU``, and
+their sum in ``total``.
 
 Throughput is orders acked per second (first order to last ack; the load generators' windows
 overlap in time).  Order-to-ack: NewOrderSingle sent -> its ExecType=0 report received;
@@ -37,7 +41,7 @@ order arrives waits for it: it is a latency of the flow, not only of the server)
 
     python bench/gateway.py [--sessions 10] [--db sqlite|postgresql+psycopg2://...] [--orders 20000]
                             [--window 10] [--rate 2000 --seconds 10] [--procs 1] [--only fixgate|quickfix]
-                            [--profile gateway.prof]
+                            [--writer process|thread] [--profile gateway.prof]
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ def client_names(n: int) -> list[str]:
 # --------------------------------------------------------------------------- servers
 
 
-def gateway_config_text(port: int, sessions: int, workdir: Path, registry_url: str) -> str:
+def gateway_config_text(port: int, sessions: int, workdir: Path, registry_url: str, writer: str = "process") -> str:
     funding = "USD:1000000000000.00,AAPL:1000000000,MSFT:1000000000,IBM:1000000000"
     blocks = "\n".join(
         f"[SESSION]\nBeginString=FIX.4.4\nTargetCompID={name}\nDataDictionary=FIX44.xml\n"
@@ -100,6 +104,7 @@ ScreenLogShowIncoming=N
 ScreenLogShowOutgoing=N
 ScreenLogShowEvents=N
 RegistryURL={registry_url}
+RegistryWriterProcess={"Y" if writer == "process" else "N"}
 OrderJournal={workdir}/orders.jsonl
 InternalVenueName=INTERNAL
 VenueJournal={workdir}/venue.journal
@@ -134,7 +139,7 @@ class PgSchema:
 
 def start_fixgate(args: argparse.Namespace, workdir: Path, port: int, registry_url: str) -> subprocess.Popen:
     cfg = workdir / "gateway.cfg"
-    cfg.write_text(gateway_config_text(port, args.sessions, workdir, registry_url))
+    cfg.write_text(gateway_config_text(port, args.sessions, workdir, registry_url, args.writer))
     cli = [sys.executable, "-m", "brokers.cli", "run", "-c", str(cfg)]
     if args.profile:
         cli = [sys.executable, "-m", "cProfile", "-o", args.profile, "-m", "brokers.cli", "run", "-c", str(cfg)]
@@ -378,6 +383,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (Linux ``/proc``): the gateway's registry writer process."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
 def stop_server(proc: subprocess.Popen, sig: int) -> None:
     if proc.poll() is None:
         proc.send_signal(sig)
@@ -408,9 +426,12 @@ def run_server(server: str, args: argparse.Namespace, tmp: Path) -> dict[str, fl
     else:
         proc = start_quickfix(args, workdir, port)
     try:
+        children = child_pids(proc.pid)
         cpu0 = cpu_seconds(proc.pid)
+        child0 = sum(cpu_seconds(c) for c in children)
         r = drive(args, port, workdir)
         r["cpu_us"] = (cpu_seconds(proc.pid) - cpu0) / max(1, r["acked"]) * 1e6
+        r["child_cpu_us"] = (sum(cpu_seconds(c) for c in children) - child0) / max(1, r["acked"]) * 1e6
         return r
     finally:
         stop_server(proc, signal.SIGINT if server == "fixgate" else signal.SIGTERM)
@@ -428,6 +449,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="open loop: duration")
     parser.add_argument("--procs", type=int, default=1, help="load-generator processes")
     parser.add_argument("--only", choices=["fixgate", "quickfix"], default=None)
+    parser.add_argument("--writer", choices=["process", "thread"], default="process",
+                        help="fixgate's registry writer: a child process (RegistryWriterProcess=Y, the default) "
+                             "or a thread of the gateway process (N)")
     parser.add_argument("--profile", default=None, help="cProfile the gateway process into this file")
     parser.add_argument("--role", choices=["quickfix", "load"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -459,9 +483,11 @@ def main() -> None:
     db = "SQLite" if args.db == "sqlite" else "PostgreSQL"
     mode = f"open loop {args.rate:.0f} orders/s for {args.seconds:.0f}s" if args.rate else \
         f"closed loop, window {args.window}/session, {args.orders} orders"
-    print(f"gateway end to end: {args.sessions} sessions, registry {db}, {mode}, {args.procs} load process(es)")
+    print(f"gateway end to end: {args.sessions} sessions, registry {db}, {mode}, {args.procs} load process(es), "
+          f"registry writer: {args.writer}")
     print(f"{'server':<40}{'orders/s':>10}{'ack p50':>10}{'ack p99':>10}{'fill p50':>10}{'fill p99':>10}"
-          f"{'acked':>8}{'filled':>8}{'rej':>6}{'CPU us/order':>14}   (latency ms; server CPU, all threads)")
+          f"{'acked':>8}{'filled':>8}{'rej':>6}{'CPU us/order':>14}{'writer child':>14}{'total':>8}"
+          f"   (latency ms; server CPU, all threads)")
     for name, key in (("fixgate gateway (vet+venue+registry)", "fixgate"),
                       ("quickfix executor (Python binding)", "quickfix")):
         r = results[key]
@@ -470,7 +496,8 @@ def main() -> None:
             continue
         print(f"{name:<40}{r['rate']:>10.0f}{r['ack50'] / 1000:>10.2f}{r['ack99'] / 1000:>10.2f}"
               f"{r['fill50'] / 1000:>10.2f}{r['fill99'] / 1000:>10.2f}{r['acked']:>8}{r['filled']:>8}"
-              f"{r['rejects']:>6}{r['cpu_us']:>14.0f}")
+              f"{r['rejects']:>6}{r['cpu_us']:>14.0f}{r.get('child_cpu_us', 0.0):>14.0f}"
+              f"{r['cpu_us'] + r.get('child_cpu_us', 0.0):>8.0f}")
     fg, qf = results["fixgate"], results["quickfix"]
     if fg and qf:
         print(f"{'ratio fixgate/quickfix':<40}{fg['rate'] / qf['rate']:>9.2f}x{qf['ack50'] / fg['ack50']:>9.2f}x"

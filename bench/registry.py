@@ -1,11 +1,17 @@
-"""Registry writer micro benchmark: the CPU the registry writer thread spends per order.
+"""Registry writer micro benchmark: the CPU the registry writer's batch runner spends per order.
 
-Runs what the gateway's registry writer thread runs (``RegistryWriter._run``: one unit of work per
-batch, ``brokers.registry.batch.apply_batch``, the post-batch balance snapshot) on batches shaped like the
+Runs what the gateway's registry writer runs for a batch, in its thread or its child process
+(``brokers.client.writer_child.perform``: one unit of work per batch,
+``brokers.registry.batch.apply_batch``, the post-batch balance snapshot) on batches shaped like the
 gateway's under load -- each batch opens ``--batch`` new orders (with their buying-power
 reservation) and books the fill of each order opened in the batch before, carrying that order's
 close (``BookFill.close``), so every order costs one open + one fill + one close -- without FIX,
 venue or reactor.  The writer is called on this thread (no thread pool), with no order journal.
+
+Also printed: the *wire* CPU per order the gateway process pays when the batches run in the writer
+child process (``RegistryWriterProcess=Y``): pickling each batch request into its frame and
+unpickling the child's reply (per-operation results and the balance snapshot) -- the reactor's
+share of the process runner, measured on the same batches.
 
 Printed per backend: CPU time (``time.process_time``, this process only: the database server's CPU
 is not counted) and wall time per order, orders/s (wall), wall time per batch, and the statements
@@ -40,10 +46,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import pickle  # noqa: E402
+
 from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from brokers.client.writer import BookFill, CloseOrder, OpenOrder, RegistryWriter  # noqa: E402
+from brokers.client.writer import BookFill, CloseOrder, OpenOrder, work_for  # noqa: E402
+from brokers.client.writer_child import encode_error, encode_work, frame, perform  # noqa: E402
 from brokers.domain.accounts import Account, Asset  # noqa: E402
 from brokers.domain.ledger import BookedOrder, FillToBook, OrderState, Side  # noqa: E402
 from brokers.registry import Registry  # noqa: E402
@@ -99,24 +108,31 @@ def _setup(registry: Registry, run: int, accounts: int) -> None:
 
 
 def _run_once(registry: Registry, run: int, args: argparse.Namespace, profile: cProfile.Profile | None,
-              statements: list[int]) -> tuple[float, float]:
+              statements: list[int]) -> tuple[float, float, float]:
     _setup(registry, run, args.accounts)
     batches = _batches(run, args.orders, args.batch, args.accounts, args.interleave)
-    writer = RegistryWriter(registry, None)
-    writer._run(batches[0])  # warm up: caches, compiled statements (its opens are part of the run)
+    perform(registry, None, work_for(0, batches[0]))  # warm up: caches, compiled statements (part of the run)
+    works = [work_for(n, ops) for n, ops in enumerate(batches[1:], start=1)]
+    replies = []
     statements0 = statements[0]
     cpu0, wall0 = time.process_time(), time.perf_counter()
     if profile is not None:
         profile.enable()
-    for ops in batches[1:]:
-        results, _ = writer._run(ops)
+    for work in works:
+        results, snapshot = perform(registry, None, work)
         if any(error is not None for error in results):
             raise SystemExit(f"a registry operation failed: {[e for e in results if e is not None][0]!r}")
+        replies.append(("done", work.number, [None if e is None else encode_error(e) for e in results], snapshot))
     if profile is not None:
         profile.disable()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     statements.append(statements[0] - statements0)
-    return cpu, wall
+    wire0 = time.process_time()
+    for n, work in enumerate(works):  # the gateway's side of the process runner: frame out, reply in
+        frame(encode_work(work_for(work.number, batches[n + 1])))
+        pickle.loads(frame(replies[n])[4:])  # noqa: S301 - our own bytes
+    wire = time.process_time() - wire0
+    return cpu, wall, wire
 
 
 def _bench(db: str, args: argparse.Namespace) -> None:
@@ -139,11 +155,12 @@ def _bench(db: str, args: argparse.Namespace) -> None:
     profile = cProfile.Profile() if args.profile else None
     try:
         registry.upgrade()
-        cpus, walls = [], []
+        cpus, walls, wires = [], [], []
         for run in range(args.repeat):
-            cpu, wall = _run_once(registry, run, args, profile, statements)
+            cpu, wall, wire = _run_once(registry, run, args, profile, statements)
             cpus.append(cpu)
             walls.append(wall)
+            wires.append(wire)
         n_batches = len(_batches(0, args.orders, args.batch, args.accounts, args.interleave)) - 1
         best, median = min(cpus), statistics.median(cpus)
         print(f"{label:10s} orders {args.orders} batch {args.batch} accounts {args.accounts}"
@@ -152,7 +169,8 @@ def _bench(db: str, args: argparse.Namespace) -> None:
               f"wall µs/order best {min(walls) / args.orders * 1e6:7.1f}  "
               f"orders/s (wall) best {args.orders / min(walls):8.0f}  "
               f"wall ms/batch median {statistics.median(walls) / n_batches * 1e3:6.2f}  "
-              f"SQLAlchemy statements/batch {statistics.mean(statements[1:]) / n_batches:4.1f}")
+              f"SQLAlchemy statements/batch {statistics.mean(statements[1:]) / n_batches:4.1f}  "
+              f"wire CPU µs/order (gateway side) median {statistics.median(wires) / args.orders * 1e6:5.1f}")
         assert registry.check() == [], "registry invariants broken"
     finally:
         registry.close()

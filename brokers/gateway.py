@@ -3,12 +3,20 @@
 It builds, in order: the registry (schema upgraded, configured accounts opened and funded once),
 the internal venue (recovered from its journal), the external venues (one FIX initiator session
 each), the dispatcher with the routing policy, the OMS vetter with the configured limits, the
-registry writer (one thread), the client application (its working orders recovered from the
+registry writer (its batches in a child process, ``RegistryWriterProcess=Y``, the default, or on one
+thread of this process), the client application (its working orders recovered from the
 client-order journal and the registry) and the client acceptor.
 
-Start: initiators connect, the acceptor listens.  Stop (graceful): every client session gets a
-Logout, then the external sessions; the registry writer drains (every queued booking commits)
-and its thread stops; the venue journal, the message stores and the registry are closed.
+Start: the registry writer's child process is spawned, initiators connect, the acceptor listens.
+Stop (graceful): every client session gets a Logout, then the external sessions; the registry
+writer drains (every queued booking commits) and its child process exits (or its thread stops);
+the venue journal, the message stores and the registry are closed.
+
+Fatal stop: if the registry writer is lost -- its child process died, or answered garbage --
+with a batch in flight, that batch's outcome is unknown, so nothing of it is reported to clients;
+a critical error naming the batch is logged and echoed, ``failure`` holds it, and the gateway stops
+itself the graceful way (nothing left to drain), then stops the reactor (``stop_reactor_on_fatal``)
+so that ``fixgate run`` exits.  A restart recovers from the registry and the journals.
 
 Restart on the same files: the message stores give back the sequence numbers, the venue
 journal its books (working orders), the registry its balances and the journal the client side
@@ -31,6 +39,7 @@ from brokers.client.accounts import AccountCache
 from brokers.client.journal import OrderJournal, session_from
 from brokers.client.orders import BrokerIds, GatewayOrder, OrderStore
 from brokers.client.writer import RegistryWriter
+from brokers.client.writer_process import ProcessRunner
 from brokers.client_fix import ClientApplication
 from brokers.domain.accounts import Account
 from brokers.domain.limits import LimitsBook
@@ -63,7 +72,7 @@ class Gateway(service.MultiService):
     """The broker gateway: client acceptor, venues, registry and OMS in one service."""
 
     def __init__(self, config: GatewayConfig, *, reactor: Any = None, clock_ns: Callable[[], int] = _wall_ns,
-                 echo: Echo | None = None) -> None:
+                 echo: Echo | None = None, stop_reactor_on_fatal: bool = True) -> None:
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor as global_reactor
@@ -74,6 +83,12 @@ class Gateway(service.MultiService):
         self.clock_ns = clock_ns
         self.echo: Echo = echo or (lambda text: twisted_log.msg(text))
         self._closed = False
+        self._stopping: defer.Deferred[None] | None = None
+        self._stop_waiters: list[defer.Deferred[None]] = []
+        self._stop_done = False
+        self.stop_reactor_on_fatal = stop_reactor_on_fatal
+        #: the critical error that stopped the gateway (its registry writer was lost), else None
+        self.failure: str | None = None
         self.registry = self._open_registry()
         self.sessions = SessionRegistry()
         self.internal = self._open_internal_venue()
@@ -95,8 +110,13 @@ class Gateway(service.MultiService):
                 self.accounts.load(account, self.registry.balances(account.name))
         self.ids = BrokerIds.from_time(clock_ns())
         self.order_journal = OrderJournal(config.order_journal)
-        self.writer = RegistryWriter(self.registry, reactor, journal=self.order_journal,
-                                     on_snapshot=self.accounts.snapshot, linger=config.registry_batch_linger)
+        runner = None
+        if config.registry_writer_process:  # the child appends the order journal: this process must not
+            runner = ProcessRunner(reactor, config.registry_url, journal=config.order_journal, echo=self.echo,
+                                   gc_freeze=config.gc_freeze)
+        self.writer = RegistryWriter(self.registry, reactor, journal=None if runner else self.order_journal,
+                                     runner=runner, on_snapshot=self.accounts.snapshot,
+                                     linger=config.registry_batch_linger, on_fatal=self._writer_lost)
         self.limits = LimitsBook(config.limits)
         self.limits_journal: LimitsJournal | None = None
         if config.limits_journal:  # runtime edits and kill switches of earlier runs, on the config's limits
@@ -114,6 +134,8 @@ class Gateway(service.MultiService):
         self.admin_listener: Any = None
         self.writer.on_committed = self.application.on_batch_committed
         recovered = self._recover_orders()
+        if runner is not None:
+            self.order_journal.close()  # from now on only the writer process appends to it
         if recovered:
             self.echo(f"fixgate: recovered {recovered} working client order(s)")
         self.builder = SessionBuilder(self.application)
@@ -312,7 +334,17 @@ class Gateway(service.MultiService):
         super().startService()
 
     def stopService(self) -> defer.Deferred[None]:
-        """Logout clients, stop external sessions, drain the registry writer, close everything."""
+        """Logout clients, stop external sessions, drain the registry writer, close everything.
+
+        Idempotent: a second call (``fixgate run``'s shutdown trigger after a fatal stop) fires when
+        the first stop has finished."""
+        if self._stopping is not None:
+            d: defer.Deferred[None] = defer.Deferred()
+            if self._stop_done:
+                d.callback(None)
+            else:
+                self._stop_waiters.append(d)
+            return d
         service.Service.stopService(self)
         d = defer.maybeDeferred(self.acceptor.stopService)
         if self.admin_listener is not None:
@@ -322,15 +354,37 @@ class Gateway(service.MultiService):
             d.addBoth(lambda _: self.external_service.stopService())
         d.addBoth(lambda _: self.writer.stop())
         d.addBoth(lambda _: self.close())
-        return d
+        self._stopping = d
+
+        def _stopped(result: object) -> object:
+            self._stop_done = True
+            waiters, self._stop_waiters = self._stop_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+            return result
+
+        return d.addBoth(_stopped)
+
+    def _writer_lost(self, message: str) -> None:
+        """The registry writer was lost (see the module docstring): stop, then stop the reactor."""
+        if self.failure is not None:
+            return
+        self.failure = message
+        self.echo(message)
+        d = self.stopService() if self.running or self._stopping is not None else defer.succeed(None)
+
+        def _stop_reactor(_: object) -> None:
+            if self.stop_reactor_on_fatal and getattr(self.reactor, "running", False):
+                self.reactor.stop()
+
+        d.addBoth(_stop_reactor)
 
     def close(self) -> None:
         """Release files and connections (idempotent; ``stopService`` calls it)."""
         if self._closed:
             return
         self._closed = True
-        if self.writer.pool.started:
-            self.writer.pool.stop()
+        self.writer.close()
         self.order_journal.close()
         journal = getattr(self, "_venue_journal", None)
         if journal is not None:

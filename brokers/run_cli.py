@@ -57,3 +57,5 @@ def run(config_path: str | None, port: int | None) -> None:
     if listening is not None:
         listening.addCallback(announce)
     reactor.run()  # type: ignore[attr-defined]
+    if gateway.failure is not None:  # stopped itself (the registry writer process died): say so by the status
+        raise SystemExit(1)

@@ -1,8 +1,21 @@
 """RegistryWriter and Outbox: durable registry work off the reactor, in batches, in order.
 
-**One writer.**  Every registry call is blocking SQL, so it runs on a dedicated thread pool of
-exactly one thread (``deferToThreadPool``); a single writer keeps the registry's own
+**One writer.**  Every registry call is blocking SQL, so it never runs on the reactor: each batch
+goes to a *batch runner*, one batch at a time.  A single writer keeps the registry's own
 serialisation cheap (no lock contention on SQLite) and makes batches commit in submission order.
+Two runners exist:
+
+* :class:`ThreadRunner` -- a thread pool of exactly one thread in this process
+  (``deferToThreadPool``).  Simple, but the SQL work competes with the reactor for the GIL.
+* :class:`brokers.client.writer_process.ProcessRunner` -- a child Python process
+  (``python -m brokers.client.writer_child``) with its own registry engine, spoken to over its
+  stdin/stdout from the reactor (a ``ProcessProtocol``: no extra thread); the SQL work runs on
+  another core.  The gateway's default (``RegistryWriterProcess=Y``).
+
+Both run the same code on the same :class:`~brokers.client.writer_child.Work` (the batch's parts as
+registry items, their journal records, the parts per operation, the accounts to snapshot):
+:func:`brokers.client.writer_child.perform`.  The client-order journal is appended where the
+batch runs -- the writer thread, or the child -- and only there (one writer of that file).
 
 **Batches.**  Operations queued during one reactor turn join the *open* batch; while a batch is
 in flight the next one keeps collecting (group commit), so under load a batch holds everything
@@ -13,22 +26,33 @@ the registry's own rules, and the result written with a fixed number of bulk sta
 the batch holds -- the outcome of running the operations one by one in queue order.  If the batch
 fails as a whole (an order over its buying power) it is rolled back and re-run one operation per
 transaction with the reference functions, so one refusal never takes its neighbours down and
-each refused operation gets its own error.  After the commit the client-order journal records of
-the successful operations are appended (one fsync).  The balances of every account the batch
-touched are read for the vetting cache (one query): inside the batch's transaction, after its
-last statement, when the batch commits as a whole (a single writer: they are the balances the
-commit leaves), else after the one-by-one transactions.
+each refused operation gets its own error (:mod:`brokers.registry.writer_batch`).  After the
+commit the client-order journal records of the operations that committed are appended (one
+fsync).  The balances of every account the batch touched are read for the vetting cache (one
+query): inside the batch's transaction, after its last statement, when the batch commits as a
+whole (a single writer: they are the balances the commit leaves), else after the one-by-one
+transactions.
 
 **Ordering guarantees.**
 
-1. Operations commit in the order they were queued (one thread, FIFO batches; within a batch the
-   replay runs them in queue order).
-2. A batch's callbacks run on the reactor after it committed, before the next batch's.
+1. Operations commit in the order they were queued (one runner, one batch in flight, FIFO
+   batches; within a batch the replay runs them in queue order).
+2. A batch's callbacks (``on_done`` of each operation, then ``on_committed``) run on the reactor
+   after it committed, before the next batch's.
 3. :class:`Outbox` releases a client message only after the batch it names (the one holding the
    write it reports) committed, and never overtakes a message queued before it for the same
    client session (sessions do not wait for each other).  So a client never sees an ack for an
    order the registry does not hold, nor a fill that is not booked, and sees its
    ExecutionReports in the order they were generated.
+
+**Errors.**  An operation the registry refuses gets its exception, of its own type (the process
+runner rebuilds it: ``writer_child.decode_error``), in ``on_done``; a batch that fails as a whole
+(the database went away) gives every operation of it that exception.  A runner that can no longer
+say what became of the batch in flight -- the child process died or answered garbage -- raises
+:class:`RunnerLost`: the batch may or may not have committed, so nothing is reported for it (no
+``on_done``, no ``on_committed``, ``committed`` does not move), the writer stops taking batches
+(``failed`` says why), a critical error naming the batch is logged and ``on_fatal`` is called: the
+gateway stops, and its crash recovery rebuilds the truth from the journals on restart.
 """
 
 from __future__ import annotations
@@ -38,9 +62,10 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from twisted.internet import defer, threads
+from twisted.logger import Logger
 from twisted.python import log as twisted_log
 from twisted.python.threadpool import ThreadPool
 
@@ -48,14 +73,18 @@ from brokers.domain.accounts import Asset, Balance
 from brokers.domain.ledger import BookedOrder, FillToBook, OrderState
 from brokers.registry import Registry
 from brokers.registry import batch as _batch
-from brokers.registry import booking as _booking
-from brokers.registry import reservations as _reservations
 
 from .journal import OrderJournal
+from .writer_child import Work, perform
 
-__all__ = ["BookFill", "CloseOrder", "OpenOrder", "Outbox", "RegistryWriter", "utc_from_ns"]
+__all__ = ["BatchRunner", "BookFill", "CloseOrder", "OpenOrder", "Outbox", "RegistryWriter", "RunnerLost",
+           "ThreadRunner", "utc_from_ns"]
 
 OnDone = Callable[[Exception | None], None]
+Snapshot = dict[str, list[Balance]]
+Outcome = tuple[list[Exception | None], Snapshot]
+
+_log = Logger(namespace="fixgate.registry.writer")
 
 
 def utc_from_ns(ns: int) -> _dt.datetime:
@@ -121,12 +150,6 @@ def _parts(ops: list[Operation]) -> list[Operation]:
     return parts
 
 
-@dataclass(slots=True)
-class _Batch:
-    number: int
-    ops: list[Operation] = field(default_factory=list)
-
-
 def _items(parts: list[Operation]) -> list[_batch.Item]:
     """The parts as ``batch.apply_batch`` takes them."""
     items: list[_batch.Item] = []
@@ -140,8 +163,90 @@ def _items(parts: list[Operation]) -> list[_batch.Item]:
     return items
 
 
+def work_for(number: int, ops: list[Operation]) -> Work:
+    """Batch ``number`` of ``ops`` as a runner takes it."""
+    parts = _parts(ops)
+    return Work(number, _items(parts), [part.journal for part in parts],
+                [2 if type(op) is BookFill and op.close is not None else 1 for op in ops],
+                list({op.account for op in ops}))
+
+
+@dataclass(slots=True)
+class _Batch:
+    number: int
+    ops: list[Operation] = field(default_factory=list)
+
+
+# ---- batch runners ------------------------------------------------------------------------------
+
+
+class RunnerLost(Exception):
+    """The batch runner can no longer tell what became of the batch in flight (its outcome is unknown)."""
+
+
+class BatchRunner(Protocol):
+    """Where the writer's batches run, one at a time: ``run`` returns a Deferred firing on the reactor
+    with ``(per-operation error or None, balance snapshot)``, failing with the batch's exception if
+    it failed as a whole, or with :class:`RunnerLost` if its outcome is unknown.  ``on_lost`` is
+    called when the runner dies with no batch in flight."""
+
+    on_lost: Callable[[str], None] | None
+
+    @property
+    def started(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def run(self, work: Work) -> defer.Deferred[Outcome]: ...
+
+    def stop(self) -> defer.Deferred[None]:
+        """Release the runner once idle (the writer drains before calling it)."""
+        ...
+
+    def close(self) -> None:
+        """Release what is left, now, without waiting (idempotent)."""
+        ...
+
+
+class ThreadRunner:
+    """Runs each batch on one dedicated thread of this process, appending the client-order journal there."""
+
+    def __init__(self, registry: Registry, reactor: Any, journal: OrderJournal | None = None) -> None:
+        self.registry = registry
+        self.reactor = reactor
+        self.journal = journal
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="fixgate-registry-writer")
+        self.on_lost: Callable[[str], None] | None = None  # a thread is not lost
+
+    @property
+    def started(self) -> bool:
+        return bool(self.pool.started)
+
+    def start(self) -> None:
+        if not self.pool.started:
+            self.pool.start()
+
+    def run(self, work: Work) -> defer.Deferred[Outcome]:
+        self.start()
+        return threads.deferToThreadPool(self.reactor, self.pool, perform, self.registry, self.journal, work)
+
+    def stop(self) -> defer.Deferred[None]:
+        self.close()
+        return defer.succeed(None)
+
+    def close(self) -> None:
+        if self.pool.started:
+            self.pool.stop()
+        if self.journal is not None:
+            self.journal.close()
+
+
+# ---- the writer ---------------------------------------------------------------------------------
+
+
 class RegistryWriter:
-    """Queues registry operations from the reactor and runs them, batched, on one writer thread."""
+    """Queues registry operations from the reactor and runs them, batched, one batch at a time on a
+    :class:`BatchRunner` (default: a :class:`ThreadRunner` on ``registry`` and ``journal``)."""
 
     def __init__(
         self,
@@ -149,23 +254,29 @@ class RegistryWriter:
         reactor: Any,
         *,
         journal: OrderJournal | None = None,
+        runner: BatchRunner | None = None,
         on_snapshot: Callable[[int, dict[str, list[Balance]]], None] | None = None,
         on_committed: Callable[[int], None] | None = None,
+        on_fatal: Callable[[str], None] | None = None,
         max_batch: int = 5000,
         linger: float = 0.0,
         linger_ops: int = 48,
     ) -> None:
+        if runner is not None and journal is not None:
+            raise ValueError("the journal belongs to the runner: give it to the runner, not to the writer")
         self.registry = registry
         self.reactor = reactor
-        self.journal = journal
+        self.runner: BatchRunner = runner if runner is not None else ThreadRunner(registry, reactor, journal)
+        self.runner.on_lost = self._runner_lost
         self.on_snapshot = on_snapshot
         self.on_committed = on_committed
+        #: called (on the reactor) with the critical message when the runner is lost: the owner stops
+        self.on_fatal = on_fatal
         self.max_batch = max_batch
         #: seconds a batch of fewer than ``linger_ops`` operations waits for more before it starts
         #: (0: starts at once).  Under a steady rate, bigger batches cost far less per operation.
         self.linger = linger
         self.linger_ops = linger_ops
-        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="fixgate-registry-writer")
         self._open: _Batch | None = None
         self._queued: deque[_Batch] = deque()
         self._in_flight: _Batch | None = None
@@ -175,15 +286,20 @@ class RegistryWriter:
         self._lingering = False  #: the pending flush call is a linger, not a next-turn call
         self._idle_waiters: list[defer.Deferred[None]] = []
         self.batches_run = 0
+        #: why the writer stopped taking batches (its runner was lost), else None
+        self.failed: str | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        if not self.pool.started:
-            self.pool.start()
+        if not self.runner.started and self.failed is None:
+            self.runner.start()
 
     def drain(self) -> defer.Deferred[None]:
-        """Fires once everything queued so far has committed."""
+        """Fires once everything queued so far has committed (fails with :class:`RunnerLost` if the
+        runner is lost before)."""
+        if self.failed is not None:
+            return defer.fail(RunnerLost(self.failed))
         if self.idle:
             return defer.succeed(None)
         d: defer.Deferred[None] = defer.Deferred()
@@ -192,16 +308,15 @@ class RegistryWriter:
         return d
 
     def stop(self) -> defer.Deferred[None]:
-        """Drain, then stop the thread and close the journal."""
-        d = self.drain()
+        """Drain, then stop the runner (its thread or its process; the journal is closed).  After the
+        runner was lost there is nothing to drain: the runner is released at once."""
+        d = self.drain() if self.failed is None else defer.succeed(None)
 
-        def _stop(_: object) -> None:
-            if self.pool.started:
-                self.pool.stop()
-            if self.journal is not None:
-                self.journal.close()
+        return d.addBoth(lambda _: self.runner.stop())
 
-        return d.addCallback(_stop)
+    def close(self) -> None:
+        """Release the runner now (``Gateway.close``; idempotent)."""
+        self.runner.close()
 
     @property
     def idle(self) -> bool:
@@ -238,7 +353,7 @@ class RegistryWriter:
         return self.linger
 
     def _schedule(self) -> None:
-        if self._in_flight is not None:
+        if self._in_flight is not None or self.failed is not None:
             return
         delay = self._delay()
         call = self._flush_call
@@ -251,7 +366,7 @@ class RegistryWriter:
 
     def _flush(self) -> None:
         self._flush_call = None
-        if self._in_flight is not None:
+        if self._in_flight is not None or self.failed is not None:
             return
         if self._queued:
             batch = self._queued.popleft()
@@ -262,79 +377,48 @@ class RegistryWriter:
             return
         self._in_flight = batch
         self.start()
-        d = threads.deferToThreadPool(self.reactor, self.pool, self._run, batch.ops)
+        d = self.runner.run(work_for(batch.number, batch.ops))
         d.addCallbacks(self._done, self._failed, callbackArgs=(batch,), errbackArgs=(batch,))
-
-    # ---- the writer thread ---------------------------------------------------------------------
-
-    def _run(self, ops: list[Operation]) -> tuple[list[Exception | None], dict[str, list[Balance]]]:
-        parts = _parts(ops)
-        accounts = {op.account for op in ops}
-        records: list[dict[str, Any]]
-        snapshot: dict[str, list[Balance]] | None
-        try:
-            with self.registry.uow() as uow:
-                self._apply_parts(uow, parts, strict=True)
-                # read in the batch's own transaction (this thread is the only writer): the balances
-                # as the commit leaves them, without a transaction of its own
-                snapshot = uow.balances.for_accounts(accounts)
-            results: list[Exception | None] = [None] * len(ops)
-            records = [r for part in parts for r in part.journal]
-        except Exception:
-            snapshot = None
-            results = []
-            records = []
-            for op in ops:
-                error: Exception | None = None
-                for part in _parts([op]):
-                    try:
-                        with self.registry.uow() as uow:
-                            self._apply_parts(uow, [part], strict=False)
-                        records.extend(part.journal)
-                    except Exception as exc:  # noqa: BLE001 - reported per operation
-                        if error is None:
-                            error = exc
-                results.append(error)
-        if self.journal is not None:
-            self.journal.append(records)
-        if snapshot is None:
-            with self.registry.uow() as uow:
-                snapshot = uow.balances.for_accounts(accounts)
-        return results, snapshot
-
-    @staticmethod
-    def _apply(uow: Any, ops: list[Operation], *, strict: bool) -> None:
-        RegistryWriter._apply_parts(uow, _parts(ops), strict=strict)
-
-    @staticmethod
-    def _apply_parts(uow: Any, parts: list[Operation], *, strict: bool) -> None:
-        """Run operations already split by :func:`_parts` (a fill's ``close`` is not looked at).
-
-        ``strict``: the whole list in one replay (``batch.apply_batch``), refused as a whole if any
-        part would be.  Otherwise one part at a time with the reference functions (the refused-batch
-        fallback: they raise the precise error of a refused part; an unknown order's close is skipped).
-        """
-        if strict:
-            _batch.apply_batch(uow, _items(parts))
-            return
-        for op in parts:
-            if isinstance(op, OpenOrder):
-                _reservations.open_orders(uow, [(op.order, op.reservations)])
-            elif isinstance(op, BookFill):
-                _booking.book_fills(uow, [op.fill])
-            else:
-                _reservations.close_orders(uow, [(op.order_id, op.status)], skip_unknown=True)
 
     # ---- back on the reactor -------------------------------------------------------------------
 
-    def _done(self, result: tuple[list[Exception | None], dict[str, list[Balance]]], batch: _Batch) -> None:
+    def _done(self, result: Outcome, batch: _Batch) -> None:
         results, snapshot = result
         self._finish(batch, results, snapshot)
 
     def _failed(self, failure: Any, batch: _Batch) -> None:
+        if failure.check(RunnerLost):
+            self._lost(str(failure.value), batch)
+            return
         twisted_log.err(failure, f"fixgate: registry batch {batch.number} failed")
         exc = failure.value if isinstance(failure.value, Exception) else RuntimeError(str(failure))
         self._finish(batch, [exc] * len(batch.ops), {})
+
+    def _runner_lost(self, reason: str) -> None:
+        """The runner's ``on_lost``: it died with no batch in flight (or one it already failed)."""
+        self._lost(reason, self._in_flight)
+
+    def _lost(self, reason: str, batch: _Batch | None) -> None:
+        if self.failed is not None:
+            return
+        if batch is not None:
+            what = (f"registry batch {batch.number} ({len(batch.ops)} operation(s)) was in flight: its outcome "
+                    f"is unknown (it may or may not have committed), so none of its operations is reported")
+        else:
+            what = "no registry batch was in flight"
+        waiting = len(self._queued) + (self._open is not None)
+        self.failed = (f"fixgate: CRITICAL: the registry writer was lost ({reason}); {what}; "
+                       f"{waiting} queued batch(es) will not run.  The gateway stops: restart it, its crash "
+                       f"recovery rebuilds the state from the registry and the journals")
+        _log.critical("{message}", message=self.failed)
+        if self._flush_call is not None:
+            self._flush_call.cancel()
+            self._flush_call = None
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for d in waiters:
+            d.errback(RunnerLost(self.failed))
+        if self.on_fatal is not None:
+            self.on_fatal(self.failed)
 
     def _finish(self, batch: _Batch, results: list[Exception | None], snapshot: dict[str, list[Balance]]) -> None:
         self.committed = batch.number

@@ -8,11 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from twisted.internet import defer
 
-from brokers.client.writer import BookFill, CloseOrder, OpenOrder, RegistryWriter
+from brokers.client.writer import BookFill, CloseOrder, OpenOrder, RegistryWriter, work_for
+from brokers.client.writer_child import Work, perform
 from brokers.domain.accounts import Asset, InsufficientFunds
 from brokers.domain.ledger import BookedOrder, FillToBook, OrderState, Side
 from brokers.registry import Registry, booking, reservations
+from brokers.registry.batch import apply_batch
 
 from .conftest import T0, assert_sound, fund
 
@@ -70,6 +73,16 @@ def _one_by_one(registry: Registry, ops: list[OpenOrder | BookFill | CloseOrder]
                 reservations.close_order(uow, op.order_id, op.status)
 
 
+def _apply(uow: Any, ops: list[OpenOrder | BookFill | CloseOrder]) -> None:
+    """The writer's batch path: the operations as registry items, in one ``apply_batch``."""
+    apply_batch(uow, work_for(0, ops).items)
+
+
+def _run(registry: Registry, ops: list[OpenOrder | BookFill | CloseOrder]) -> tuple[list[Any], Any]:
+    """What a batch runner runs for ``ops`` (no journal)."""
+    return perform(registry, None, work_for(0, ops))
+
+
 def _state(registry: Registry, prefix: str) -> tuple[object, ...]:
     with registry.uow() as uow:
         balances = sorted((b.account[len(prefix):], b.asset.code, b.amount, b.held)
@@ -90,7 +103,7 @@ def test_staged_batch_books_like_one_by_one(registry: Registry, seed: int) -> No
                 registry.deposit_holding(f"{prefix}{name}", symbol, "100000")
     _one_by_one(registry, _script(seed, "S"))
     with registry.uow() as uow:
-        RegistryWriter._apply(uow, _script(seed, "B"), strict=True)
+        _apply(uow, _script(seed, "B"))
     assert _state(registry, "S") == _state(registry, "B")
     assert_sound(registry)
 
@@ -133,7 +146,7 @@ def test_a_fill_carrying_its_close_books_like_the_two_operations(registry: Regis
     merged = _merged(_script(seed, "M"))
     assert any(isinstance(op, BookFill) and op.close is not None for op in merged)
     with registry.uow() as uow:
-        RegistryWriter._apply(uow, merged, strict=True)
+        _apply(uow, merged)
     assert _state(registry, "S") == _state(registry, "M")
     assert_sound(registry)
 
@@ -141,15 +154,14 @@ def test_a_fill_carrying_its_close_books_like_the_two_operations(registry: Regis
 def test_a_fill_carrying_its_close_runs_as_two_operations_when_the_batch_is_refused(registry: Registry) -> None:
     fund(registry, "ACME", "1000")
     usd = Asset.currency("USD")
-    writer = RegistryWriter(registry, None)
     first = BookedOrder("O1", "ACME", "AAPL", Side.BUY, Decimal(6), Decimal(100), "USD")
-    assert writer._run([OpenOrder(first, {usd: Decimal(600)})])[0] == [None]
+    assert _run(registry, [OpenOrder(first, {usd: Decimal(600)})])[0] == [None]
     fill = BookFill(FillToBook(venue="V", exec_id="E1", order_id="O1", account="ACME", symbol="AAPL", side=Side.BUY,
                                qty=Decimal(6), price=Decimal(100), currency="USD", ts=T0),
                     journal=[{"t": "fill"}],
                     close=CloseOrder("O1", "ACME", OrderState.CANCELLED, journal=[{"t": "done"}]))
     too_big = BookedOrder("O2", "ACME", "AAPL", Side.BUY, Decimal(6), Decimal(100), "USD")
-    results, snapshot = writer._run([fill, OpenOrder(too_big, {usd: Decimal(600)})])
+    results, snapshot = _run(registry, [fill, OpenOrder(too_big, {usd: Decimal(600)})])
     assert results[0] is None
     assert isinstance(results[1], InsufficientFunds)
     with registry.uow() as uow:
@@ -161,7 +173,7 @@ def test_a_fill_carrying_its_close_runs_as_two_operations_when_the_batch_is_refu
 
 
 class _Reactor:
-    """Just enough reactor for the writer: timed calls and calls from the thread are queued, run by hand."""
+    """Just enough reactor for the writer: timed calls and runner results are queued, run by hand."""
 
     def __init__(self) -> None:
         self.later: list[Any] = []
@@ -184,29 +196,40 @@ class _Call:
         self.cancelled = True
 
 
-class _Pool:
-    """Runs the writer's work at once, on the calling thread; the result goes through the reactor."""
+class _Runner:
+    """A batch runner that runs the work at once, on the calling thread; the result reaches the writer
+    when the test runs the reactor's queued ``from_thread`` call."""
 
     started = True
+    on_lost = None
 
-    def __init__(self) -> None:
+    def __init__(self, registry: Registry, reactor: _Reactor) -> None:
+        self.registry = registry
+        self.reactor = reactor
         self.runs = 0
 
     def start(self) -> None:
         pass
 
-    def callInThreadWithCallback(self, on_result: Any, f: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N802
+    def run(self, work: Work) -> defer.Deferred[Any]:
         self.runs += 1
-        on_result(True, f(*args, **kwargs))
+        d: defer.Deferred[Any] = defer.Deferred()
+        self.reactor.callFromThread(d.callback, perform(self.registry, None, work))
+        return d
+
+    def stop(self) -> defer.Deferred[None]:
+        return defer.succeed(None)
+
+    def close(self) -> None:
+        pass
 
 
 def test_the_next_batch_starts_when_the_previous_one_finished_without_waiting_a_reactor_turn(
         registry: Registry) -> None:
     fund(registry, "ACME", "1000000")
     reactor = _Reactor()
-    writer = RegistryWriter(registry, reactor)
-    pool = _Pool()
-    writer.pool = pool  # type: ignore[assignment]
+    pool = _Runner(registry, reactor)
+    writer = RegistryWriter(registry, reactor, runner=pool)
     usd = Asset.currency("USD")
     done: list[object] = []
 
@@ -217,7 +240,7 @@ def test_the_next_batch_starts_when_the_previous_one_finished_without_waiting_a_
     assert writer.submit(order(1)) == 1
     flush = reactor.later.pop()
     assert reactor.later == []
-    flush.f(*flush.args)  # the reactor turn after the submit: batch 1 goes to the writer thread
+    flush.f(*flush.args)  # the reactor turn after the submit: batch 1 goes to the runner
     assert pool.runs == 1
     assert writer.submit(order(2)) == 2  # queued while batch 1 is in flight: no flush of its own
     assert writer.submit(order(3)) == 2
@@ -245,9 +268,8 @@ class _TimedReactor(_Reactor):
 def test_a_small_batch_lingers_and_a_grown_one_starts_at_once(registry: Registry) -> None:
     fund(registry, "ACME", "1000000")
     reactor = _TimedReactor()
-    writer = RegistryWriter(registry, reactor, linger=0.002, linger_ops=3)
-    pool = _Pool()
-    writer.pool = pool  # type: ignore[assignment]
+    pool = _Runner(registry, reactor)
+    writer = RegistryWriter(registry, reactor, linger=0.002, linger_ops=3, runner=pool)
     usd = Asset.currency("USD")
     done: list[object] = []
 
@@ -280,8 +302,7 @@ def test_a_small_batch_lingers_and_a_grown_one_starts_at_once(registry: Registry
 
 def test_no_linger_by_default(registry: Registry) -> None:
     reactor = _TimedReactor()
-    writer = RegistryWriter(registry, reactor)
-    writer.pool = _Pool()  # type: ignore[assignment]
+    writer = RegistryWriter(registry, reactor, runner=_Runner(registry, reactor))
     fund(registry, "ACME", "1000")
     booked = BookedOrder("O1", "ACME", "AAPL", Side.BUY, Decimal(1), Decimal(100), "USD")
     writer.submit(OpenOrder(booked, {Asset.currency("USD"): Decimal(100)}))
