@@ -9,11 +9,47 @@ typed errors below; the session turns each into the right FIX answer:
   :class:`TagNotDefined` -> session Reject with the matching SessionRejectReason.
 * :class:`BusinessReject` -> BusinessMessageReject with the given reason.
 * :class:`DoNotSend` in ``to_app`` -> the message is not sent (and consumes no sequence number).
+
+The codec's own errors are answered as QuickFIX answers its ``FieldNotFound`` and
+``IncorrectDataFormat``, whether a :class:`~fix_engine.codec.message.FixMessage` getter raised
+them (``message.get_int(38)`` on a missing or non-numeric field) or the application did on purpose:
+
+* :class:`FieldNotFound` (``message[tag]``, ``get_int``/``get_decimal``/... without a default) ->
+  on FIX.4.2+ application messages a BusinessMessageReject 380=5 with Text
+  ``"Conditionally Required Field Missing (<tag>)"``; on FIX.4.0/4.1 and for admin messages a
+  session Reject 373=1 with RefTagID (FIX.4.0/4.1: ``"Required tag missing (<tag>)"`` in Text).
+  Raise :class:`FieldNotFoundReject` instead to get the session Reject on every version.
+* :class:`FieldValueError` (a getter's conversion failed) -> session Reject 373=6 with RefTagID,
+  as :class:`IncorrectDataFormat`.
+
+Each of these answers consumes the message's sequence number and keeps the session up, except on
+a Logon, where the session disconnects (before the logon exchange completes, without a reply; a
+Logon with ResetSeqNumFlag=Y while logged on gets a Logout first).  A Logout is never rejected:
+an error from ``from_admin`` for it is logged and the logout goes on.  Any other exception
+escapes the session: the transport logs it and drops the connection, the message not consumed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from .codec.errors import FieldNotFound, FieldValueError
+
+__all__ = [
+    "Application",
+    "ApplicationError",
+    "BusinessReject",
+    "DoNotSend",
+    "FieldNotFound",
+    "FieldNotFoundReject",
+    "FieldValueError",
+    "IncorrectDataFormat",
+    "IncorrectTagValue",
+    "RejectLogon",
+    "SessionRejectError",
+    "TagNotDefined",
+    "UnsupportedMessageType",
+]
 
 if TYPE_CHECKING:
     from .codec.message import FixMessage
@@ -78,6 +114,13 @@ class Application:
 
     ``from_app`` defaults to raising :class:`UnsupportedMessageType`, so an application that
     handles nothing answers every application message with a BusinessMessageReject.
+
+    ``from_app`` and ``from_admin`` may raise the typed errors of this module (see the module
+    docstring for the answer to each), including QuickFIX's ``FieldNotFound``,
+    ``IncorrectDataFormat`` and ``IncorrectTagValue``: reading a missing field with
+    ``message.get_int(tag)`` raises :class:`FieldNotFound`, which the session answers with a
+    BusinessMessageReject 380=5 (FIX.4.2+), so a QuickFIX-style application needs no try/except
+    around its getters.  The message counts as received either way.
     """
 
     def on_create(self, session_id: SessionID) -> None:

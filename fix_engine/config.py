@@ -184,6 +184,7 @@ _VALUE_KEYS: tuple[tuple[str, tuple[str, ...], str, Callable[[str], Any]], ...] 
     ("SocketAcceptAddress", ("SocketAcceptHost",), "socket_accept_address", _to_str),
     ("ReconnectInterval", (), "reconnect_interval", _positive),
     ("MaxMessageSize", (), "max_message_size", _ranged(_to_int, 1)),
+    ("MaxPendingOutput", (), "max_pending_output", _ranged(_to_int, 1)),
     ("HeartBtInt", (), "heart_bt_int", _ranged(_to_int, 0)),
     ("LogonTimeout", (), "logon_timeout", _positive),
     ("LogoutTimeout", (), "logout_timeout", _positive),

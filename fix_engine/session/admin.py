@@ -22,6 +22,7 @@ BUSINESS_REJECT_REASON_TEXT: dict[int, str] = {
     7: "DeliverTo firm not available at this time",
 }
 UNSUPPORTED_MESSAGE_TYPE = 3
+CONDITIONALLY_REQUIRED_FIELD_MISSING = 5
 
 #: Text of the session Reject sent instead of a BusinessMessageReject on FIX.4.0/4.1 (QuickFIX).
 UNSUPPORTED_MESSAGE_TYPE_TEXT_PRE_42 = "Unsupported message type"

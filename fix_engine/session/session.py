@@ -55,8 +55,14 @@ keeps the wire in MsgSeqNum order (a Logon answer before what ``on_logon`` sends
 before a reply to the message that followed the ResendRequest).
 
 The application's ``on_logout`` is called only after ``on_logon`` was (QuickFIX also calls it
-when just a Logon was sent).  Exceptions other than the typed :mod:`fix_engine.application`
-errors propagate to the transport (the message is not consumed; QuickFIX behaves the same).
+when just a Logon was sent).  The codec's field errors from ``from_app``/``from_admin`` are
+answered as QuickFIX's ``Session::next`` answers them, consuming the number and keeping the
+session: :class:`FieldNotFound` -> BusinessMessageReject 380=5 "Conditionally Required Field
+Missing (<tag>)" for a FIX.4.2+ application message, else Reject 373=1 with RefTagID;
+:class:`FieldValueError` -> Reject 373=6 with RefTagID.  On a Logon they refuse the logon
+(disconnect); on a Logout they are logged and the logout proceeds.  Exceptions other than these
+and the typed :mod:`fix_engine.application` errors propagate to the transport (the message is
+not consumed; QuickFIX behaves the same).
 """
 
 from __future__ import annotations
@@ -74,7 +80,7 @@ from ..application import (
 )
 from ..codec import tags
 from ..codec.encoding import encode
-from ..codec.errors import FieldValueError, ParseError
+from ..codec.errors import FieldNotFound, FieldValueError, ParseError
 from ..codec.framing import Frame
 from ..codec.message import FixMessage
 from ..codec.tags import ADMIN_MSG_TYPES, MsgTypes
@@ -904,6 +910,18 @@ class Session:
         except BusinessReject as exc:
             self._business_reject(message, exc.reason, exc.text, now, out, exc.ref_id)
             return False
+        except FieldNotFound as exc:
+            if msg_type not in ADMIN_MSG_TYPES and admin.has_business_reject(self._begin):
+                # QuickFIX: BusinessRejectReason 5, the tag in the text (no RefTagID in a 35=j)
+                reason = admin.CONDITIONALLY_REQUIRED_FIELD_MISSING
+                text = f"{admin.BUSINESS_REJECT_REASON_TEXT[reason]} ({exc.tag})"
+                self._business_reject(message, reason, text, now, out)
+            else:
+                self._reject(message, R.REQUIRED_TAG_MISSING, exc.tag, now, out)
+            return False
+        except FieldValueError as exc:
+            self._reject(message, R.INCORRECT_DATA_FORMAT_FOR_VALUE, exc.tag, now, out)
+            return False
         except RejectLogon as exc:
             self._logout_and_disconnect(str(exc), now, out, message)
             return False
@@ -948,7 +966,7 @@ class Session:
         """A Logout: answer it unless it answers ours; then disconnect."""
         try:
             self.application.from_admin(message, self.session_id)
-        except ApplicationError as exc:
+        except (ApplicationError, FieldNotFound, FieldValueError) as exc:
             out.append(Event(f"Application error on Logout ignored: {exc!r}"))
         if self.state is SessionState.LOGOUT_SENT:
             out.append(Event("Received logout response"))
@@ -1051,6 +1069,13 @@ class Session:
             return
         except ApplicationError as exc:
             self._refuse_logon(f"Logon refused by the application: {exc!r}", now, out)
+            return
+        except FieldNotFound as exc:
+            # QuickFIX Session::next: "Required field missing from logon", then disconnect
+            self._refuse_logon(f"Required field missing from logon ({exc.tag})", now, out)
+            return
+        except FieldValueError as exc:
+            self._refuse_logon(f"Incorrect data format for value in logon ({exc.tag})", now, out)
             return
         answer = not initiator or (received_reset and not self._sent_reset)
         if answer:

@@ -37,6 +37,10 @@ APPL_VER_IDS: Mapping[str, str] = MappingProxyType(
 )
 
 
+#: MaxPendingOutput's default: 64 MiB of unsent output to a peer that does not read.
+DEFAULT_MAX_PENDING_OUTPUT = 64 << 20
+
+
 class ConnectionType(StrEnum):
     """ConnectionType: which side opens the TCP connection."""
 
@@ -63,6 +67,9 @@ class SessionSettings:
     socket_reuse_address: bool = True  # SocketReuseAddress
     allowed_remote_addresses: tuple[str, ...] = ()  # AllowedRemoteAddresses (empty = any)
     max_message_size: int = 1 << 20  # MaxMessageSize (fixgate): bound on one frame's bytes
+    #: MaxPendingOutput (fixgate): unsent bytes a peer that stops reading may accumulate before
+    #: the transport aborts its connection (64 MiB)
+    max_pending_output: int = DEFAULT_MAX_PENDING_OUTPUT
 
     # --- schedule (StartTime/EndTime/StartDay/EndDay/Weekdays/UseLocalTime/TimeZone/NonStopSession)
     schedule: SessionSchedule | None = None  # None = non-stop (fix_engine.config always sets one)

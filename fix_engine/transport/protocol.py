@@ -16,8 +16,10 @@ persist them, nothing collected is sent and the connection is aborted.
 
 Back-pressure: the protocol registers itself as a streaming producer on its transport.  When
 the peer reads slower than we write, Twisted pauses us; we stop reading from that peer (so it
-cannot make us produce more) and, if its unsent output passes ``max_pending_output`` bytes, we
-drop it.  Other sessions on the same reactor are never blocked.
+cannot make us produce more) and, if its unsent output passes the session's MaxPendingOutput
+bytes (``SessionSettings.max_pending_output``, 64 MiB by default; a factory's
+``max_pending_output``, when set, overrides it for all its connections), we abort it.  Other
+sessions on the same reactor are never blocked.
 
 Hostile peers: a frame announcing more than MaxMessageSize drops the connection (the framer
 never buffers more than one frame's worth); bytes that arrive after we decided to close are
@@ -40,6 +42,7 @@ from zope.interface import implementer
 
 from ..codec.framing import Frame, FrameError, FrameParser
 from ..session.actions import Action, Disconnect, Event, Send
+from ..session.settings import DEFAULT_MAX_PENDING_OUTPUT
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall
@@ -48,9 +51,6 @@ if TYPE_CHECKING:
     from ..log.base import Log
     from ..store.base import MessageStore
     from .host import SessionHost
-
-#: Unsent bytes a slow reader may accumulate before we disconnect it.
-DEFAULT_MAX_PENDING_OUTPUT = 64 << 20
 
 #: Seconds a gracefully closed connection may take to flush its output before it is aborted.
 DEFAULT_CLOSE_TIMEOUT = 10.0
@@ -282,7 +282,7 @@ class FixProtocol(Protocol):
     def _write_now(self, data: bytes) -> None:
         if self._paused:
             self._pending_while_paused += len(data)
-            if self._pending_while_paused > self.factory.max_pending_output:
+            if self._pending_while_paused > self.max_pending_output:
                 # loseConnection would wait to flush what this reader never reads: abort
                 self.drop("slow consumer: unsent output over the limit", abort=True)
                 return
@@ -321,6 +321,18 @@ class FixProtocol(Protocol):
         self.transport.abortConnection()
 
     @property
+    def max_pending_output(self) -> int:
+        """Unsent bytes this connection's peer may accumulate while not reading: the factory's
+        override if set, else the bound session's MaxPendingOutput (the default before binding)."""
+        override = self.factory.max_pending_output
+        if override is not None:
+            return override
+        host = self.host
+        if host is None:
+            return DEFAULT_MAX_PENDING_OUTPUT
+        return host.session.settings.max_pending_output
+
+    @property
     def closing(self) -> bool:
         """True once the connection is being closed (no more output is written)."""
         return self._closing
@@ -339,7 +351,7 @@ class FixProtocol(Protocol):
         self._paused = True
         if not isinstance(self.transport, TLSMemoryBIOProtocol):
             # stop reading the peer's requests meanwhile; TLS must keep reading to make progress
-            # writing (handshake, alerts): there max_pending_output alone bounds a slow consumer
+            # writing (handshake, alerts): there MaxPendingOutput alone bounds a slow consumer
             self.transport.pauseProducing()
 
     def resumeProducing(self) -> None:
@@ -363,7 +375,9 @@ class FixFactoryBase:
     """What a :class:`FixProtocol` needs from its factory (acceptor and initiator factories)."""
 
     max_message_size: int = 1 << 20
-    max_pending_output: int = DEFAULT_MAX_PENDING_OUTPUT
+    #: unsent-output cap for every connection of this factory; None: each session's
+    #: MaxPendingOutput (``SessionSettings.max_pending_output``)
+    max_pending_output: int | None = None
     #: seconds a gracefully closed connection may take to flush before it is aborted
     close_timeout: float = DEFAULT_CLOSE_TIMEOUT
     #: in a read of more frames than this, the output so far is flushed every this many frames

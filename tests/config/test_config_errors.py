@@ -37,6 +37,8 @@ BAD_VALUES = [
     ("LogonTimeout=soon", "x.cfg:8: LogonTimeout: 'soon' is not a number"),
     ("TimestampPrecision=12", "x.cfg:8: TimestampPrecision: '12' is not in 0..9"),
     ("CertificateVerifyLevel=x", "x.cfg:8: CertificateVerifyLevel: 'x' is not an integer"),
+    ("MaxPendingOutput=64MiB", "x.cfg:8: MaxPendingOutput: '64MiB' is not an integer"),
+    ("MaxPendingOutput=0", "x.cfg:8: MaxPendingOutput: '0' must be at least 1"),
     (
         "StartTime=25:00:00\nEndTime=17:00:00",
         "x.cfg:8: StartTime: '25:00:00' is not a time of day (HH:MM:SS)",

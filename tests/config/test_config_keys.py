@@ -56,6 +56,7 @@ MAPPINGS: list[tuple[str, str, Any]] = [
     ("SocketReuseAddress=N", "socket_reuse_address", False),
     ("AllowedRemoteAddresses=10.0.0.1, 10.0.0.2 ,", "allowed_remote_addresses", ("10.0.0.1", "10.0.0.2")),
     ("MaxMessageSize=4096", "max_message_size", 4096),
+    ("MaxPendingOutput=1048576", "max_pending_output", 1048576),
     ("HeartBtInt=45", "heart_bt_int", 45),
     ("LogonTimeout=3", "logon_timeout", 3.0),
     ("LogoutTimeout=4.5", "logout_timeout", 4.5),
@@ -220,6 +221,7 @@ def test_defaults_are_quickfix_defaults() -> None:
     assert settings.socket_connect_hosts == ()
     assert settings.schedule == SessionSchedule.always()
     assert settings.file_store_sync is False  # QuickFIX/J's FileStoreSync default; QuickFIX never fsyncs
+    assert settings.max_pending_output == 67108864  # fixgate's MaxPendingOutput: 64 MiB
 
 
 class TestInheritance:

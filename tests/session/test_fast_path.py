@@ -113,3 +113,53 @@ def test_the_fast_path_takes_the_clean_message(monkeypatch: pytest.MonkeyPatch) 
     # the first order of a type takes the general path (which makes the type eligible)
     assert taken == [False, True, False]
     assert isinstance(h.session, Session)
+
+
+def _field_error(kind: str) -> Callable[[Any], None]:
+    from fix_engine.application import IncorrectTagValue
+
+    def hook(message: Any) -> None:
+        if message.get(11) != "BAD":
+            return None
+        if kind == "FieldNotFound":
+            message.get_int(9999)
+        elif kind == "FieldValueError":
+            message.get_int(55)
+        else:
+            raise IncorrectTagValue(54)
+        return None
+
+    return hook
+
+
+@pytest.mark.parametrize("validated", [True, False], ids=["dictionary", "no-dictionary"])
+@pytest.mark.parametrize("kind", ["FieldNotFound", "FieldValueError", "IncorrectTagValue"])
+def test_field_errors_from_from_app_agree_on_both_paths(
+    kind: str, validated: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """from_app raising a field error: the same Reject / BusinessMessageReject, the number consumed
+    and the session kept, whether the message took the fast path or the general one."""
+    runs = []
+    for fast in (True, False):
+        h = _make(fast, validated)
+        h.app.from_app_hook = _field_error(kind)
+        taken: list[bool] = []
+        real: Callable[..., bool] = h.session._fast_inbound
+
+        def spy(*args: Any, real: Callable[..., bool] = real, taken: list[bool] = taken) -> bool:
+            taken.append(real(*args))
+            return taken[-1]
+
+        monkeypatch.setattr(h.session, "_fast_inbound", spy)
+        steps = [h.feed("D", *order()), h.feed("D", *order(11, extra=((11, "BAD"),))), h.feed("D", *order())]
+        assert taken[1:] == ([True, True] if fast else [False, False])  # the bad order took the fast path
+        assert steps[1].types == (["j"] if kind == "FieldNotFound" else ["3"])
+        runs.append((
+            [_summary(h, s.actions) for s in steps],
+            h.app.received_ids(),
+            h.session.state,
+            h.session.next_sender_seq_num,
+            h.session.next_target_seq_num,
+        ))
+    assert runs[0] == runs[1]
+    assert runs[0][4] == 5  # logon, three orders: all consumed

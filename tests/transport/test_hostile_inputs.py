@@ -497,6 +497,28 @@ def test_unsent_output_over_the_limit_aborts_only_that_connection(acceptor: Acce
     assert not dropped(fast_transport)
 
 
+def test_max_pending_output_is_read_per_session_from_the_config(tmp_path: Path) -> None:
+    sessions = "[SESSION]\nTargetCompID=CLIENT1\nMaxPendingOutput=16384\n[SESSION]\nTargetCompID=CLIENT2\n"
+    acceptor = Acceptor(tmp_path, sessions=sessions)
+    assert acceptor.factory.max_pending_output is None  # no factory-wide override
+    small, small_transport = acceptor.logged_on("CLIENT1")
+    default, default_transport = acceptor.logged_on("CLIENT2")
+    assert small.max_pending_output == 16384
+    assert default.max_pending_output == 64 << 20
+    news = FixMessage.new("B", (148, b"news"), (33, b"1"), (58, b"x" * 1000))
+    for protocol, session_id in ((small, CLIENT1), (default, CLIENT2)):
+        protocol.pauseProducing()  # neither peer reads
+        for _ in range(40):  # about 40 kB each: over CLIENT1's 16 kB, far below CLIENT2's 64 MiB
+            acceptor.registry.send_to_target(news, session_id)
+            if protocol.closing:
+                break
+    assert small_transport.disconnected  # aborted
+    assert len(small_transport.value()) < 16384 + 2048
+    assert any("slow consumer" in text for text in acceptor.events(CLIENT1)), acceptor.events(CLIENT1)
+    assert not dropped(default_transport)
+    assert default_transport.value().count(b"\x0135=B\x01") == 40
+
+
 def test_a_dropped_connection_that_never_flushes_is_aborted(acceptor: Acceptor) -> None:
     protocol, transport = acceptor.logged_on("CLIENT1")
     protocol.pauseProducing()  # the peer stopped reading
@@ -550,11 +572,6 @@ def test_exception_in_on_create_of_a_templated_session_drops_only_that_connectio
     assert acceptor.app.received(CLIENT1) == ["G"]
 
 
-@pytest.mark.xfail(
-    reason="session.Session._callback lets codec FieldNotFound/FieldValueError escape (fix_engine/session, "
-    "not transport): QuickFIX answers them with BusinessMessageReject 380=5 / Reject 373=6 and keeps the session",
-    strict=False,
-)
 @pytest.mark.parametrize(
     ("error", "answer"),
     [
