@@ -28,9 +28,10 @@ is exercised on every order.  Two modes:
 
 Also printed: the server process's CPU time (user + system, every thread) per order over the load
 phase -- it moves far less with the machine's noise than orders/s.  With ``--db postgresql...`` the
-PostgreSQL server's own CPU is not in it.  The gateway's registry writer runs its batches in a
-child process by default (``--writer process``: ``RegistryWriterProcess=Y``) or on a thread of the
-gateway process (``--writer thread``); the child's CPU per order is printed in its own column
+PostgreSQL server's own CPU is not in it.  The gateway's registry writer runs its batches on a
+thread of the gateway process by default (``--writer thread``, as the gateway's own default
+``RegistryWriterProcess=N``) or in a child process (``--writer process``:
+``RegistryWriterProcess=Y``); the child's CPU per order is printed in its own column
 (``writer child``), the gateway process's (reactor, plus the writer thread if any) in ``CPU``, and
 their sum in ``total``.
 
@@ -449,9 +450,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="open loop: duration")
     parser.add_argument("--procs", type=int, default=1, help="load-generator processes")
     parser.add_argument("--only", choices=["fixgate", "quickfix"], default=None)
-    parser.add_argument("--writer", choices=["process", "thread"], default="process",
-                        help="fixgate's registry writer: a child process (RegistryWriterProcess=Y, the default) "
-                             "or a thread of the gateway process (N)")
+    parser.add_argument("--writer", choices=["process", "thread"], default="thread",
+                        help="fixgate's registry writer: a thread of the gateway process (RegistryWriterProcess=N, "
+                             "the default) or a child process (Y)")
     parser.add_argument("--profile", default=None, help="cProfile the gateway process into this file")
     parser.add_argument("--role", choices=["quickfix", "load"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
