@@ -126,6 +126,10 @@ class Application:
     def on_create(self, session_id: SessionID) -> None:
         """A session was created (at start-up or, for templated sessions, on first logon)."""
 
+    def on_destroy(self, session_id: SessionID) -> None:
+        """A templated session created for a connection that never completed a Logon was released
+        (its logon was refused): forget whatever :meth:`on_create` set up for it."""
+
     def on_logon(self, session_id: SessionID) -> None:
         """The session completed the logon exchange."""
 

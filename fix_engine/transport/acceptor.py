@@ -179,6 +179,10 @@ class FixAcceptorFactory(ServerFactory, FixFactoryBase):
                 host.log.close()
         except Exception:
             twisted_log.err(None, f"fixgate: closing the store or log of {session_id} failed")
+        try:
+            self.builder.application.on_destroy(session_id)
+        except Exception:
+            twisted_log.err(None, f"fixgate: on_destroy of {session_id} failed")
         self.event(f"Released {session_id}: created for a connection that never logged on")
 
     @property

@@ -70,10 +70,17 @@ class App(Application):
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, SessionID, str]] = []
+        self.lifecycle: list[tuple[str, SessionID]] = []  #: on_create / on_destroy
         self.explode: dict[str, Exception] = {}
 
     def on_logon(self, session_id: SessionID) -> None:
         self.calls.append(("logon", session_id, ""))
+
+    def on_create(self, session_id: SessionID) -> None:
+        self.lifecycle.append(("create", session_id))
+
+    def on_destroy(self, session_id: SessionID) -> None:
+        self.lifecycle.append(("destroy", session_id))
 
     def on_logout(self, session_id: SessionID) -> None:
         self.calls.append(("logout", session_id, ""))
@@ -408,6 +415,9 @@ def test_refused_logons_with_sprayed_comp_ids_leave_no_sessions_behind(tmp_path:
     assert [str(h.session_id) for h in acceptor.registry] == ["FIX.4.4:SERVER->CLIENT1"]
     assert len(acceptor.factory.hosts) == 1
     assert open_fds() <= before_fds + 2  # the refused sessions' stores were closed
+    created = [sid for kind, sid in acceptor.app.lifecycle if kind == "create" and sid.target_comp_id.startswith("SPRAY")]
+    destroyed = [sid for kind, sid in acceptor.app.lifecycle if kind == "destroy"]
+    assert len(created) == 100 and destroyed == created  # the application forgot each one (on_destroy)
     # a counterparty that logs on keeps its session after it disconnects
     protocol, _ = acceptor.logged_on("NEWFIRM")
     acceptor.lose(protocol)

@@ -35,6 +35,11 @@ class ApplicationRouter(Application):
         if app is not None:
             app.on_create(session_id)
 
+    def on_destroy(self, session_id: SessionID) -> None:
+        app = self._for(session_id)
+        if app is not None:
+            app.on_destroy(session_id)
+
     def on_logon(self, session_id: SessionID) -> None:
         app = self._for(session_id)
         if app is not None:

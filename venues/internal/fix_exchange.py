@@ -145,6 +145,14 @@ class FixExchange(Application):
         self._routes[owner] = (session_id, version)
         self._inbound[id(session_id)] = (session_id, owner, version)
 
+    def on_destroy(self, session_id: SessionID) -> None:
+        owner = str(session_id)
+        self._sessions.pop(owner, None)
+        self._versions.pop(session_id, None)
+        self._routes.pop(owner, None)
+        for key in [k for k, entry in self._inbound.items() if entry[0] == session_id]:
+            del self._inbound[key]  # keyed by the id() of whichever equal SessionID object came in
+
     def on_logon(self, session_id: SessionID) -> None:
         self.on_create(session_id)
 

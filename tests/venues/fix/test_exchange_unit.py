@@ -298,3 +298,20 @@ def test_group_commit_sends_each_sessions_reports_as_one_group(tmp_path: Path) -
     assert [m.get(150) for m in buyer.sent] == ["0", "0", "0", "F", "F", "F"]
     assert [m.get(150) for m in seller.sent] == ["0", "F", "F", "F"]
     assert buyer.groups == [(0, 6)] and seller.groups == [(0, 4)]  # one group per session per commit
+
+
+def test_on_destroy_forgets_a_refused_templated_session(rig: Rig) -> None:
+    """A templated session released after a refused Logon leaves nothing in the exchange's maps."""
+    from fix_engine.session.session_id import SessionID
+
+    kept = rig.session("KEPT")
+    sizes = (len(rig.exchange._sessions), len(rig.exchange._versions), len(rig.exchange._routes),
+             len(rig.exchange._inbound))
+    for i in range(50):
+        sid = SessionID("FIX.4.4", "FIXGATE", f"SPRAY{i}")
+        rig.exchange.on_create(sid)
+        rig.exchange.on_destroy(SessionID("FIX.4.4", "FIXGATE", f"SPRAY{i}"))  # an equal, not identical, id
+    assert (len(rig.exchange._sessions), len(rig.exchange._versions), len(rig.exchange._routes),
+            len(rig.exchange._inbound)) == sizes
+    rig.order(kept, "K1", "1", "10", "100.00")
+    assert kept.of_type("8")[-1].get(150) == "0"
