@@ -163,7 +163,7 @@ def _linger(entry: ConfigEntry | None) -> float:
 def _writer_process(entry: ConfigEntry | None, registry_url: str) -> bool:
     """``RegistryWriterProcess`` (default N; Y is an error for an in-memory SQLite registry, which a
     child process cannot share)."""
-    from brokers.registry.writer_batch import is_memory_database
+    from brokers.registry.database import is_memory_database
 
     try:
         in_memory = is_memory_database(registry_url)

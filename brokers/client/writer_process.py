@@ -35,7 +35,7 @@ from typing import Any
 from twisted.internet import defer, error, protocol
 from twisted.python import log as twisted_log
 
-from brokers.registry.writer_batch import is_memory_database, without_password
+from brokers.registry.database import is_memory_database, without_password
 
 from .writer import Outcome, RunnerLost
 from .writer_child import HEADER, MAX_FRAME, PASSWORD_ENV, Work, decode_error, encode_work, frame

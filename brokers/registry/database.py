@@ -39,6 +39,25 @@ def display_url(url: str) -> str:
         return url
 
 
+def is_memory_database(url: str) -> bool:
+    """True when ``url`` names an in-memory SQLite database (private to one process: a writer child
+    process cannot share it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    return database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in database \
+        or parsed.query.get("mode") == "memory"
+
+
+def without_password(url: str) -> tuple[str, str | None]:
+    """``url`` without its password (what may be shown on a command line) and the password."""
+    parsed = make_url(url)
+    if parsed.password is None:
+        return url, None
+    return parsed._replace(password=None).render_as_string(hide_password=False), str(parsed.password)
+
+
 def prepare_sqlite_connection(dbapi_connection: Any, connection_record: Any = None) -> None:
     """Register the amount functions and pragmas; hand transaction control to SQLAlchemy's events."""
     if not isinstance(dbapi_connection, sqlite3.Connection):  # pragma: no cover - other sqlite drivers

@@ -25,15 +25,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from brokers.domain.accounts import Balance
 
 from . import booking as _booking
 from . import reservations as _reservations
 from .batch import CLOSE, FILL, OPEN, Item, apply_batch
 
-__all__ = ["BatchOutcome", "is_memory_database", "run_batch", "without_password"]
+__all__ = ["BatchOutcome", "run_batch"]
 
 
 @dataclass(slots=True)
@@ -92,22 +90,3 @@ def run_batch(registry: Any, items: Sequence[Item], groups: Sequence[int], accou
     with registry.uow() as uow:
         snapshot = uow.balances.for_accounts(names)
     return BatchOutcome(results, committed, snapshot)
-
-
-def is_memory_database(url: str) -> bool:
-    """True when ``url`` names an in-memory SQLite database (private to one process: a writer child
-    process cannot share it)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return False
-    database = parsed.database or ""
-    return database in ("", ":memory:") or database.startswith("file::memory:") or "mode=memory" in database \
-        or parsed.query.get("mode") == "memory"
-
-
-def without_password(url: str) -> tuple[str, str | None]:
-    """``url`` without its password (what may be shown on a command line) and the password."""
-    parsed = make_url(url)
-    if parsed.password is None:
-        return url, None
-    return parsed._replace(password=None).render_as_string(hide_password=False), str(parsed.password)

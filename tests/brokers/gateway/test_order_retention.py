@@ -32,6 +32,7 @@ from brokers.routing.dispatcher import Dispatcher, VenueEntry
 from brokers.routing.router import RoutingPolicy
 from fix_engine.codec.message import FixMessage
 from fix_engine.session.session_id import SessionID
+from tests.brokers.gateway.test_client_lifecycle import FakeVenue
 from venues import base as v
 
 SESSION = SessionID("FIX.4.4", "FIXGATE", "CLIENT1")
@@ -47,37 +48,6 @@ class KeepEverythingStore(OrderStore):
         for venue_id in order.venue_ids:
             self._by_venue_id.pop((order.venue, venue_id), None)
         order.venue_ids.clear()
-
-
-class FakeVenue(v.Venue):
-    """Records requests; the scenario plays the venue's answers."""
-
-    def __init__(self) -> None:
-        self.listeners: list[v.VenueListener] = []
-        self.requests: list[Any] = []
-
-    @property
-    def name(self) -> str:
-        return "XEXT"
-
-    def subscribe(self, listener: v.VenueListener) -> None:
-        self.listeners.append(listener)
-
-    def emit(self, event: v.VenueEvent) -> None:
-        for listener in self.listeners:
-            listener(event)
-
-    def submit(self, request: v.OrderRequest) -> None:
-        self.requests.append(request)
-
-    def cancel(self, request: v.CancelRequest) -> None:
-        self.requests.append(request)
-
-    def replace(self, request: v.ReplaceRequest) -> None:
-        self.requests.append(request)
-
-    def mass_cancel(self, request: v.MassCancelRequest) -> None:
-        self.requests.append(request)
 
 
 class FakeSessions:

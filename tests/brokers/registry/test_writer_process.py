@@ -42,7 +42,7 @@ from brokers.domain.accounts import ZERO, Account, Asset, InsufficientFunds
 from brokers.domain.ledger import BookedOrder, FillToBook, OrderState, Side, UnknownOrder
 from brokers.registry import Registry
 from brokers.registry.batch import CLOSE, FILL, OPEN
-from brokers.registry.writer_batch import is_memory_database, without_password
+from brokers.registry.database import is_memory_database, without_password
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # tests/: the shared test helpers
