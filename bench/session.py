@@ -1,6 +1,6 @@
 """Session-layer benchmark: NewOrderSingle -> ExecutionReport round trips over 127.0.0.1.
 
-One initiator and one acceptor, both with file stores, exchange N orders; the initiator keeps a
+One initiator and one acceptor, both with file stores and file logs, exchange N orders; the initiator keeps a
 window of orders in flight and measures throughput (first Logon to last ExecutionReport) and
 the round-trip latency of every order.  Run for fixgate and for the quickfix Python binding
 (FileStore, Python callbacks) in the same run, with the ratios.  Not a test.
@@ -69,6 +69,7 @@ def run_fixgate(role: str, orders: int, window: int, workdir: Path, port: int) -
     common = f"""[DEFAULT]
 FileStorePath={workdir}/fg_store
 FileStoreSync=N
+FileLogPath={workdir}/fg_log
 HeartBtInt=30
 ResetOnLogon=Y
 UseDataDictionary=Y
@@ -379,7 +380,7 @@ def main() -> None:
     fg, qf = best["fixgate"], best["quickfix"]
     where = ("acceptor and initiator in separate processes" if args.mode == "split"
              else "acceptor and initiator in one process")
-    print(f"session round trips: {args.orders} orders, window {args.window}, file stores, 127.0.0.1, {where}; "
+    print(f"session round trips: {args.orders} orders, window {args.window}, file stores and logs, 127.0.0.1, {where}; "
           f"best of {args.repeat} runs by throughput")
     print(f"{'engine':<28}{'orders/s':>12}{'p50 us':>12}{'p99 us':>12}   all runs orders/s")
     for name, key in (("fixgate", "fixgate"), ("quickfix (Python binding)", "quickfix")):

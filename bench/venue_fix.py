@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -75,6 +76,12 @@ NonStopSession=Y
 ResetOnLogon=Y
 HeartBtInt=30
 UseDataDictionary=Y
+FileStorePath={workdir}/venue_store
+FileStoreSync=N
+FileLogPath={workdir}/venue_log
+ScreenLogShowIncoming=N
+ScreenLogShowOutgoing=N
+ScreenLogShowEvents=N
 GroupCommit={"Y" if group_commit else "N"}
 {journal_line}
 Instruments=IBM 0.01 1 10.00
@@ -197,6 +204,9 @@ def run_in_process(orders: int, window: int, cross: bool, workdir: Path, profile
         def send(self, message: object) -> bool:
             self.sent += 1
             return True
+
+        def batched(self) -> contextlib.AbstractContextManager[None]:
+            return contextlib.nullcontext()
 
     class Registry(dict):  # type: ignore[type-arg]
         pass

@@ -20,14 +20,24 @@ class LogError(Exception):
     """A log could not write (disk full, database down)."""
 
 
+_last_log_stamp: tuple[float, bytes] = (float("nan"), b"")  # the ``now`` formatted last, and its text
+
+
 def format_log_timestamp(now: float) -> bytes:
     """``20261122-10:00:00.000``: the UTC millisecond timestamp that prefixes every log line.
 
     ``now`` is rounded to the microsecond first, then truncated to the millisecond, so that
     ``T + 2.001`` prints ``.001`` later than ``T`` although the float is a hair below it.
+    The lines of one socket read share their ``now``: the last one formatted is reused.
     """
+    global _last_log_stamp
+    last = _last_log_stamp  # one read: safe if threads race on the cache
+    if last[0] == now:
+        return last[1]
     seconds, micros = divmod(round(now * 1_000_000), 1_000_000)
-    return format_epoch_timestamp(seconds, 0) + b".%03d" % (micros // 1000)
+    text = format_epoch_timestamp(seconds, 0) + b".%03d" % (micros // 1000)
+    _last_log_stamp = (now, text)
+    return text
 
 
 class Log(ABC):
