@@ -3,14 +3,26 @@
 It builds, in order: the registry (schema upgraded, configured accounts opened and funded once),
 the internal venue (recovered from its journal), the external venues (one FIX initiator session
 each), the dispatcher with the routing policy, the OMS vetter with the configured limits, the
-registry writer (its batches in a child process, ``RegistryWriterProcess=Y``, the default, or on one
-thread of this process), the client application (its working orders recovered from the
+registry writer (its batches on one thread of this process, the default, or in a child process with
+``RegistryWriterProcess=Y``), the client application (its working orders recovered from the
 client-order journal and the registry) and the client acceptor.
 
-Start: the registry writer's child process is spawned, initiators connect, the acceptor listens.
+Start: the registry writer's thread starts (or its child process is spawned), initiators connect,
+the acceptor listens.
 Stop (graceful): every client session gets a Logout, then the external sessions; the registry
 writer drains (every queued booking commits) and its child process exits (or its thread stops);
 the venue journal, the message stores and the registry are closed.
+
+Inbound flow control: client orders are accepted asynchronously (each queues a registry operation;
+its ack waits in the Outbox for the batch's commit), so clients offering more than the registry
+commits would grow the writer's queue, the Outbox and the ack latency without bound.  When the
+writer's backlog reaches ``MaxRegistryBacklog`` operations the gateway holds client input: the
+acceptor stops reading from its logged-on client connections (TCP pushes back on the senders, as
+with QuickFIX's synchronous engine), until the backlog is down to ``RegistryBacklogResume``.  Each
+connection's hold lapses after ``MaxInputHold`` (at most HeartBtInt/4) for one read, so held
+clients keep their heartbeats; connections still logging on are not held; the hold ends when the
+gateway stops (the Logout answers must be read) or its writer is lost.  An event line is echoed
+when a hold starts and ends (at most one pair per 10 s; the next line counts the others).
 
 Fatal stop: if the registry writer is lost -- its child process died, or answered garbage --
 with a batch in flight, that batch's outcome is unknown, so nothing of it is reported to clients;
@@ -114,9 +126,23 @@ class Gateway(service.MultiService):
         if config.registry_writer_process:  # the child appends the order journal: this process must not
             runner = ProcessRunner(reactor, config.registry_url, journal=config.order_journal, echo=self.echo,
                                    gc_freeze=config.gc_freeze)
+        #: client input is held because the registry backlog is deep (see the module docstring)
+        self.input_held = False
+        #: how many times client input was held, and for how long in all (reactor seconds)
+        self.input_holds = 0
+        self.input_held_seconds = 0.0
+        self._hold_started = 0.0
+        self._hold_logged = False  #: the current hold's start was echoed (so its end is too)
+        self._hold_log_at: float | None = None  #: when a hold's start was last echoed
+        self._holds_unlogged = 0  #: holds since then that were not echoed
+        self._holds_off = False  #: stopping: no more holds
+        backlog = config.max_registry_backlog
         self.writer = RegistryWriter(self.registry, reactor, journal=None if runner else self.order_journal,
                                      runner=runner, on_snapshot=self.accounts.snapshot,
-                                     linger=config.registry_batch_linger, on_fatal=self._writer_lost)
+                                     linger=config.registry_batch_linger, on_fatal=self._writer_lost,
+                                     high_water=backlog or None,
+                                     low_water=config.registry_backlog_resume if backlog else None,
+                                     on_backlog_high=self._backlog_high, on_backlog_low=self._backlog_low)
         self.limits = LimitsBook(config.limits)
         self.limits_journal: LimitsJournal | None = None
         if config.limits_journal:  # runtime edits and kill switches of earlier runs, on the config's limits
@@ -140,6 +166,9 @@ class Gateway(service.MultiService):
             self.echo(f"fixgate: recovered {recovered} working client order(s)")
         self.builder = SessionBuilder(self.application)
         self.acceptor = AcceptorService(config.client_sessions, self.builder, reactor, registry=self.sessions)
+        self.acceptor.max_input_hold = config.max_input_hold
+        if self.input_held:
+            self.acceptor.hold_input()
         if self.recovery is not None:  # phase 2: store the fill reports no client store holds (resend)
             self.echo(self.recovery.report_to_clients(self.sessions, self.application._send_now).summary())
         self.acceptor.setServiceParent(self)
@@ -346,6 +375,9 @@ class Gateway(service.MultiService):
                 self._stop_waiters.append(d)
             return d
         service.Service.stopService(self)
+        self._holds_off = True  # the clients' Logout answers must be read
+        if self.input_held:
+            self._backlog_low(self.writer.backlog)
         d = defer.maybeDeferred(self.acceptor.stopService)
         if self.admin_listener is not None:
             listener, self.admin_listener = self.admin_listener, None
@@ -364,6 +396,48 @@ class Gateway(service.MultiService):
             return result
 
         return d.addBoth(_stopped)
+
+    # ---- inbound flow control -------------------------------------------------------------------
+
+    _HOLD_LOG_INTERVAL = 10.0  #: seconds between two echoed hold starts
+
+    def _backlog_high(self, backlog: int) -> None:
+        """The writer's backlog reached ``MaxRegistryBacklog``: stop reading client input."""
+        if self.input_held or self._holds_off:
+            return
+        self.input_held = True
+        self.input_holds += 1
+        now = self._hold_started = self.reactor.seconds()
+        acceptor = getattr(self, "acceptor", None)  # None while the gateway is being built
+        if acceptor is not None:
+            acceptor.hold_input()
+        last = self._hold_log_at
+        self._hold_logged = last is None or now - last >= self._HOLD_LOG_INTERVAL
+        if not self._hold_logged:
+            self._holds_unlogged += 1
+            return
+        others = ""
+        if self._holds_unlogged:
+            others = f" ({self._holds_unlogged} more hold(s) since the last report)"
+            self._holds_unlogged = 0
+        self._hold_log_at = now
+        self.echo(f"fixgate: registry backlog {backlog} operation(s) reached MaxRegistryBacklog "
+                  f"({self.config.max_registry_backlog}): holding client input until it is down to "
+                  f"{self.config.registry_backlog_resume}{others}")
+
+    def _backlog_low(self, backlog: int) -> None:
+        """The backlog is down to ``RegistryBacklogResume`` (or the gateway stops): read client input."""
+        if not self.input_held:
+            return
+        self.input_held = False
+        held = self.reactor.seconds() - self._hold_started
+        self.input_held_seconds += held
+        acceptor = getattr(self, "acceptor", None)
+        if acceptor is not None:
+            acceptor.release_input()
+        if self._hold_logged:
+            self.echo(f"fixgate: registry backlog down to {backlog} operation(s): client input resumed "
+                      f"after {held:.3f}s")
 
     def _writer_lost(self, message: str) -> None:
         """The registry writer was lost (see the module docstring): stop, then stop the reactor."""

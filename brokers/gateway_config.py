@@ -62,6 +62,17 @@ Gateway keys, read from the ``[DEFAULT]`` block (errors name ``file:line: Key``)
 ``LimitsJournal``                  where runtime limit edits and kill switches are journaled and
                                    replayed from at start (default ``fixgate-limits.journal`` beside
                                    the ``OrderJournal``; ``N``: not persisted)
+``MaxRegistryBacklog``             inbound flow control: when this many registry operations are
+                                   waiting (submitted, not yet committed) the gateway stops reading
+                                   from its clients' connections -- TCP pushes back on fast senders,
+                                   as with QuickFIX's synchronous engine -- until the backlog is
+                                   down to ``RegistryBacklogResume`` (default 10000; 0 or ``N``: off)
+``RegistryBacklogResume``          the backlog at or below which client input is read again
+                                   (default half of ``MaxRegistryBacklog``; below it)
+``MaxInputHold``                   milliseconds one continuous hold of a client connection may last
+                                   (default 1000, 1-60000; never more than HeartBtInt/4): then that
+                                   connection reads again until one message arrived, and is held
+                                   again, so held clients are never timed out for silence
 =================================  =======================================================
 
 Per external venue (an initiator ``[SESSION]``): ``VenueName``, the dialect keys
@@ -91,6 +102,7 @@ from fix_engine.session.settings import SessionSettings
 __all__ = ["GatewayConfig", "ExternalVenueConfig", "demo_config_text", "load_gateway_config"]
 
 DEFAULT_INTERNAL = "INTERNAL"
+DEFAULT_MAX_REGISTRY_BACKLOG = 10000
 DEMO_ADMIN_PORT = 9879
 SESSION_TYPES = ("trading", "dropcopy")
 
@@ -135,6 +147,12 @@ class GatewayConfig:
     registry_writer_process: bool = False
     #: ``LimitsJournal``: runtime limit edits are journaled here (None: not persisted)
     limits_journal: str | None = None
+    #: ``MaxRegistryBacklog``: registry operations waiting at which client input is held (0: off)
+    max_registry_backlog: int = DEFAULT_MAX_REGISTRY_BACKLOG
+    #: ``RegistryBacklogResume``: the backlog at or below which client input is read again
+    registry_backlog_resume: int = DEFAULT_MAX_REGISTRY_BACKLOG // 2
+    #: ``MaxInputHold``: seconds one continuous hold of a client connection may last
+    max_input_hold: float = 1.0
 
     @property
     def accounts(self) -> list[str]:
@@ -175,6 +193,41 @@ def _writer_process(entry: ConfigEntry | None, registry_url: str) -> bool:
         raise entry.error(f"{entry.value!r}: the in-memory SQLite registry {registry_url!r} cannot be shared with a "
                           f"writer process (use N, or a registry file)")
     return wanted
+
+
+def _count(entry: ConfigEntry, allow_off: bool) -> int:
+    """A non-negative whole number of operations (``N`` = 0 when ``allow_off``)."""
+    text = entry.value.strip()
+    if allow_off and text.upper() == "N":
+        return 0
+    if not (text.isascii() and text.isdigit()):
+        raise entry.error(f"{entry.value!r} is not a whole number of operations" + (" (or N)" if allow_off else ""))
+    return int(text)
+
+
+def _backlog(defaults: Mapping[str, ConfigEntry]) -> tuple[int, int]:
+    """``MaxRegistryBacklog`` (0: off) and ``RegistryBacklogResume`` (below it; default half of it)."""
+    high_entry = defaults.get("MaxRegistryBacklog")
+    high = DEFAULT_MAX_REGISTRY_BACKLOG
+    if high_entry is not None and high_entry.value.strip():
+        high = _count(high_entry, allow_off=True)
+    low_entry = defaults.get("RegistryBacklogResume")
+    if low_entry is None or not low_entry.value.strip():
+        return high, high // 2
+    low = _count(low_entry, allow_off=False)
+    if high and low >= high:
+        raise low_entry.error(f"{low} must be below MaxRegistryBacklog ({high})")
+    return high, low
+
+
+def _max_input_hold(entry: ConfigEntry | None) -> float:
+    """``MaxInputHold`` in milliseconds (1-60000) -> seconds."""
+    if entry is None or not entry.value.strip():
+        return 1.0
+    text = entry.value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 60000:
+        raise entry.error(f"{entry.value!r} must be a whole number of milliseconds between 1 and 60000")
+    return int(text) / 1000
 
 
 def _limits_journal(text: str | None, order_journal: str) -> str | None:
@@ -344,6 +397,7 @@ def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> Gatew
             raise admin_entry.error(f"{admin_entry.value!r} is not a port number")
         admin_port = int(admin_entry.value)
     registry_url = value("RegistryURL", "sqlite:///fixgate.db") or "sqlite:///fixgate.db"
+    max_backlog, backlog_resume = _backlog(defaults)
     return GatewayConfig(
         source=config,
         client_sessions=clients,
@@ -367,6 +421,9 @@ def gateway_config(config: SessionConfig, base_dir: Path | None = None) -> Gatew
         admin_port=admin_port,
         fees=_fees(defaults),
         gc_freeze=_bool(defaults.get("GCFreeze"), True),
+        max_registry_backlog=max_backlog,
+        registry_backlog_resume=backlog_resume,
+        max_input_hold=_max_input_hold(defaults.get("MaxInputHold")),
     )
 
 

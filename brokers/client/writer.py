@@ -10,7 +10,8 @@ Two runners exist:
 * :class:`brokers.client.writer_process.ProcessRunner` -- a child Python process
   (``python -m brokers.client.writer_child``) with its own registry engine, spoken to over its
   stdin/stdout from the reactor (a ``ProcessProtocol``: no extra thread); the SQL work runs on
-  another core.  The gateway's default (``RegistryWriterProcess=Y``).
+  another core.  The gateway uses it with ``RegistryWriterProcess=Y`` (its default is ``N``: the
+  thread).
 
 Both run the same code on the same :class:`~brokers.client.writer_child.Work` (the batch's parts as
 registry items, their journal records, the parts per operation, the accounts to snapshot):
@@ -44,6 +45,16 @@ transactions.
    client session (sessions do not wait for each other).  So a client never sees an ack for an
    order the registry does not hold, nor a fill that is not booked, and sees its
    ExecutionReports in the order they were generated.
+
+**Backlog.**  ``backlog`` is the number of operations submitted and not finished yet (in the open
+batch, the queued ones and the one in flight): one counter, raised by ``submit`` and lowered when a
+batch's callbacks have run, whether its operations committed or failed; 0 once the runner is lost
+(nothing of it will ever finish).  With ``high_water`` set, ``on_backlog_high(backlog)`` is called
+when the backlog reaches ``high_water`` (synchronously, inside the ``submit`` that reached it) and
+then ``on_backlog_low(backlog)`` once it is back at ``low_water`` or below (after the callbacks of
+the batch that brought it there, or when the runner is lost), and so on: hysteresis, one call per
+crossing.  The gateway holds its clients' input in between (inbound flow control).  Nothing else
+changes: operations are never refused nor reordered because of the backlog.
 
 **Errors.**  An operation the registry refuses gets its exception, of its own type (the process
 runner rebuilds it: ``writer_child.decode_error``), in ``on_done``; a batch that fails as a whole
@@ -85,6 +96,7 @@ Snapshot = dict[str, list[Balance]]
 Outcome = tuple[list[Exception | None], Snapshot]
 
 _log = Logger(namespace="fixgate.registry.writer")
+_NEVER = 1 << 62  #: a backlog no writer reaches
 
 
 def utc_from_ns(ns: int) -> _dt.datetime:
@@ -261,9 +273,19 @@ class RegistryWriter:
         max_batch: int = 5000,
         linger: float = 0.0,
         linger_ops: int = 48,
+        high_water: int | None = None,
+        low_water: int | None = None,
+        on_backlog_high: Callable[[int], None] | None = None,
+        on_backlog_low: Callable[[int], None] | None = None,
     ) -> None:
         if runner is not None and journal is not None:
             raise ValueError("the journal belongs to the runner: give it to the runner, not to the writer")
+        if high_water is not None and high_water < 1:
+            raise ValueError(f"high_water must be at least 1 (None: no watermarks), not {high_water}")
+        if low_water is None:
+            low_water = (high_water or 0) // 2
+        if low_water < 0 or (high_water is not None and low_water >= high_water):
+            raise ValueError(f"low_water must be 0 or more and below high_water ({high_water}), not {low_water}")
         self.registry = registry
         self.reactor = reactor
         self.runner: BatchRunner = runner if runner is not None else ThreadRunner(registry, reactor, journal)
@@ -288,6 +310,16 @@ class RegistryWriter:
         self.batches_run = 0
         #: why the writer stopped taking batches (its runner was lost), else None
         self.failed: str | None = None
+        #: watermarks of the backlog (see the module docstring): None: no callbacks
+        self.high_water = high_water
+        self.low_water = low_water
+        self.on_backlog_high = on_backlog_high
+        self.on_backlog_low = on_backlog_low
+        self._backlog = 0
+        #: the backlog at which ``submit`` reports high: ``high_water``, or never (off, or already high)
+        self._high_mark = high_water if high_water is not None else _NEVER
+        #: the backlog reached ``high_water`` and has not been back to ``low_water`` since
+        self.backlog_high = False
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -322,6 +354,33 @@ class RegistryWriter:
     def idle(self) -> bool:
         return self._open is None and not self._queued and self._in_flight is None
 
+    @property
+    def backlog(self) -> int:
+        """Operations submitted and not finished yet (open + queued + in flight); 0 once the runner
+        is lost (none of them will finish)."""
+        return 0 if self.failed is not None else self._backlog
+
+    def _went_high(self) -> None:
+        self._high_mark = _NEVER  # until the backlog is back at low water
+        self.backlog_high = True
+        callback = self.on_backlog_high
+        if callback is not None:
+            try:
+                callback(self._backlog)
+            except Exception:
+                twisted_log.err(None, "fixgate: registry backlog callback (high) failed")
+
+    def _went_low(self) -> None:
+        self.backlog_high = False
+        if self.failed is None and self.high_water is not None:
+            self._high_mark = self.high_water
+        callback = self.on_backlog_low
+        if callback is not None:
+            try:
+                callback(self.backlog)
+            except Exception:
+                twisted_log.err(None, "fixgate: registry backlog callback (low) failed")
+
     # ---- queueing ------------------------------------------------------------------------------
 
     @property
@@ -343,6 +402,9 @@ class RegistryWriter:
             self._open = _Batch(self._next)
             self._next += 1
         self._open.ops.append(op)
+        self._backlog += 1
+        if self._backlog >= self._high_mark:
+            self._went_high()
         self._schedule()
         return self._open.number
 
@@ -411,6 +473,10 @@ class RegistryWriter:
                        f"{waiting} queued batch(es) will not run.  The gateway stops: restart it, its crash "
                        f"recovery rebuilds the state from the registry and the journals")
         _log.critical("{message}", message=self.failed)
+        self._backlog = 0  # nothing queued will finish: no backlog to wait for
+        self._high_mark = _NEVER
+        if self.backlog_high:
+            self._went_low()
         if self._flush_call is not None:
             self._flush_call.cancel()
             self._flush_call = None
@@ -424,6 +490,7 @@ class RegistryWriter:
         self.committed = batch.number
         self._in_flight = None
         self.batches_run += 1
+        self._backlog -= len(batch.ops)
         if self.on_snapshot is not None:
             self.on_snapshot(batch.number, snapshot)
         for op, error in zip(batch.ops, results, strict=True):
@@ -436,6 +503,8 @@ class RegistryWriter:
                 twisted_log.msg(f"fixgate: registry operation {op!r} failed: {error}")
         if self.on_committed is not None:
             self.on_committed(batch.number)
+        if self.backlog_high and self._backlog <= self.low_water:
+            self._went_low()
         if self.idle:
             self._wake_idle()
         elif self._in_flight is None:

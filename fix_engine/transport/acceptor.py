@@ -14,6 +14,13 @@
   already connected are dropped without a reply (FIX session-level rules).
 * A connection whose first message has not named its session within LogonTimeout (the longest
   of the port's sessions) is dropped: a silent or dribbling socket cannot stay forever.
+* Input hold (inbound flow control, :meth:`FixAcceptorFactory.hold_input` /
+  :meth:`AcceptorService.hold_input`): while in force, every connection that has named its session
+  stops reading (:meth:`FixProtocol.hold_input`: each continuous hold lapses after
+  ``max_input_hold`` seconds, so heartbeats still flow), and so does every connection that names
+  its session while the hold is in force (right after its Logon is read).  A connection that has
+  not sent its Logon yet keeps reading: a hold never makes a Logon time out, and a new connection
+  brings at most one Logon's worth of work.  Boolean (not counted): the owner decides.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from ..codec.message import FixMessage
 from ..session.session_id import SessionID
 from ..session.settings import SessionSettings
 from .host import DEFAULT_REGISTRY, SessionHost, SessionRegistry
-from .protocol import FixFactoryBase, FixProtocol
+from .protocol import DEFAULT_MAX_INPUT_HOLD, FixFactoryBase, FixProtocol
 from .shutdown import wait_until
 
 if TYPE_CHECKING:
@@ -67,6 +74,8 @@ class FixAcceptorFactory(ServerFactory, FixFactoryBase):
         self._fresh: set[SessionHost] = set()
         #: how long a new connection may take to send its Logon (QuickFIX's LogonTimeout)
         self.logon_timeout = 10.0
+        #: the input hold is in force (see :meth:`hold_input`)
+        self.input_held = False
         if self.settings:
             self.max_message_size = max(s.max_message_size for s in self.settings)
             self.socket_nodelay = all(s.socket_nodelay for s in self.settings)
@@ -93,6 +102,28 @@ class FixAcceptorFactory(ServerFactory, FixFactoryBase):
 
     def connection_bound(self, protocol: FixProtocol) -> None:
         self._cancel_logon_timer(protocol)
+        if self.input_held:  # its Logon is read (and answered): held like the others from now on
+            protocol.hold_input()
+
+    # ----- input hold
+    def hold_input(self) -> None:
+        """Stop reading from every connection that named its session, and from every one that
+        names it while the hold is in force, until :meth:`release_input` (each connection's hold
+        lapses after ``max_input_hold`` seconds at a time: see :meth:`FixProtocol.hold_input`)."""
+        if self.input_held:
+            return
+        self.input_held = True
+        for protocol in list(self.connections):
+            if protocol.host is not None:
+                protocol.hold_input()
+
+    def release_input(self) -> None:
+        """End the hold: every connection reads again (unless its own write side is paused)."""
+        if not self.input_held:
+            return
+        self.input_held = False
+        for protocol in list(self.connections):
+            protocol.release_input()
 
     def connection_closed(self, protocol: FixProtocol) -> None:
         self.connections.discard(protocol)
@@ -326,6 +357,33 @@ class AcceptorService(service.MultiService):
     def tick(self) -> None:
         for factory in self.factories:
             factory.tick()
+
+    # ----- input hold (inbound flow control)
+    def hold_input(self) -> None:
+        """Stop reading client input on every port (see :meth:`FixAcceptorFactory.hold_input`)."""
+        for factory in self.factories:
+            factory.hold_input()
+
+    def release_input(self) -> None:
+        """Read client input again on every port."""
+        for factory in self.factories:
+            factory.release_input()
+
+    @property
+    def input_held(self) -> bool:
+        return any(factory.input_held for factory in self.factories)
+
+    @property
+    def max_input_hold(self) -> float:
+        """Seconds one continuous hold of a connection may last (each session: at most HeartBtInt/4)."""
+        return min((factory.max_input_hold for factory in self.factories), default=DEFAULT_MAX_INPUT_HOLD)
+
+    @max_input_hold.setter
+    def max_input_hold(self, seconds: float) -> None:
+        if not seconds > 0:
+            raise ValueError(f"max_input_hold must be positive, not {seconds!r}")
+        for factory in self.factories:
+            factory.max_input_hold = seconds
 
     @property
     def bound_ports(self) -> list[int]:

@@ -21,6 +21,28 @@ bytes (``SessionSettings.max_pending_output``, 64 MiB by default; a factory's
 ``max_pending_output``, when set, overrides it for all its connections), we abort it.  Other
 sessions on the same reactor are never blocked.
 
+Input hold (inbound flow control, :meth:`FixProtocol.hold_input` / :meth:`FixProtocol.release_input`):
+the owner of the connection (the acceptor factory, for the gateway: when the registry backlog is
+too deep) may ask us to stop reading from the peer, so that TCP pushes back on a fast sender the
+way a synchronous engine (QuickFIX) does.  The hold is a boolean (not reference-counted: one owner
+decides, repeated calls are no-ops) and is independent of the write-side pause above: reading is
+paused while EITHER applies, and ending one does not resume reading while the other still applies.
+Frames already read when the hold starts are processed normally; only further socket reads stop.
+
+* Heartbeat safety: one continuous hold lasts at most :attr:`FixProtocol.max_input_hold` seconds
+  (the factory's ``max_input_hold``, 1 s by default, and never more than a quarter of the session's
+  HeartBtInt).  Then the hold *lapses*: the connection reads again until one read has delivered at
+  least one complete message (what the peer sent meanwhile: its heartbeats, test requests, orders),
+  and is held again for another period if the hold is still asked for.  So a held peer is never
+  silent for us (nor our TestRequests unanswered) for longer than a fraction of HeartBtInt, and
+  gets at least one read per period: the hold throttles, it never starves.  Timers run on the
+  factory's clock (``call_later``); a factory without a clock cannot hold (the request is ignored).
+* TLS: the TLS layer must read to make progress writing (handshake, alerts, renegotiation), so the
+  write-side pause never stops its reads.  An input hold pauses the underlying TCP transport's
+  reads, but only once the handshake is done (we are told through ``IHandshakeListener``; a TLS
+  connection that never tells us keeps reading while held).  A TLS 1.2 renegotiation that the peer
+  starts during a hold waits at most until the hold lapses.
+
 Hostile peers: a frame announcing more than MaxMessageSize drops the connection (the framer
 never buffers more than one frame's worth); bytes that arrive after we decided to close are
 not read; a connection we close gracefully but whose peer does not read what is left to flush
@@ -54,11 +76,13 @@ if TYPE_CHECKING:
 
 #: Seconds a gracefully closed connection may take to flush its output before it is aborted.
 DEFAULT_CLOSE_TIMEOUT = 10.0
+#: Seconds one continuous input hold may last by default (also capped at HeartBtInt / 4).
+DEFAULT_MAX_INPUT_HOLD = 1.0
 
 _TOO_LARGE = FrameError.TOO_LARGE
 
 
-@implementer(interfaces.IPushProducer)
+@implementer(interfaces.IPushProducer, interfaces.IHandshakeListener)
 class FixProtocol(Protocol):
     """A connection speaking FIX; bound to at most one :class:`SessionHost`."""
 
@@ -78,6 +102,15 @@ class FixProtocol(Protocol):
         self._deferring_log: Log | None = None
         #: aborts a gracefully closed connection whose output does not flush in time
         self._close_timer: IDelayedCall | None = None
+        #: input hold (see the module docstring): asked for; lapsed (reading until one frame arrived)
+        self._input_held = False
+        self._hold_lapsed = False
+        #: ends one continuous hold after ``max_input_hold`` seconds
+        self._hold_timer: IDelayedCall | None = None
+        #: we told the transport (for TLS: the TCP transport under it) to stop reading
+        self._reading_paused = False
+        #: TLS only: the handshake is done (we may pause the TCP transport's reads)
+        self._tls_ready = False
 
     # ----- Twisted callbacks
     def connectionMade(self) -> None:
@@ -104,6 +137,8 @@ class FixProtocol(Protocol):
             return
         if not frames:
             return
+        if self._hold_lapsed:  # the peer was heard while a lapsed hold read: held again
+            self._rehold()
         outer = self._batch
         batch = self._batch = [] if outer is None else outer
         try:
@@ -158,6 +193,7 @@ class FixProtocol(Protocol):
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         self._closing = True
+        self._cancel_hold_timer()
         timer = self._close_timer
         if timer is not None:
             self._close_timer = None
@@ -349,19 +385,114 @@ class FixProtocol(Protocol):
     # ----- IPushProducer (our transport tells us to stop producing output)
     def pauseProducing(self) -> None:
         self._paused = True
-        if not isinstance(self.transport, TLSMemoryBIOProtocol):
-            # stop reading the peer's requests meanwhile; TLS must keep reading to make progress
-            # writing (handshake, alerts): there MaxPendingOutput alone bounds a slow consumer
-            self.transport.pauseProducing()
+        # stop reading the peer's requests meanwhile (plain TCP; TLS must keep reading to make
+        # progress writing -- handshake, alerts: there MaxPendingOutput alone bounds a slow consumer)
+        self._sync_reading()
 
     def resumeProducing(self) -> None:
         self._paused = False
         self._pending_while_paused = 0
-        if not isinstance(self.transport, TLSMemoryBIOProtocol):
-            self.transport.resumeProducing()
+        self._sync_reading()  # reads again unless input is held
 
     def stopProducing(self) -> None:
         self._closing = True
+
+    # ----- IHandshakeListener (TLS)
+    def handshakeCompleted(self) -> None:
+        """The TLS handshake is done: from now on an input hold may pause the TCP reads."""
+        self._tls_ready = True
+        self._sync_reading()
+
+    # ----- input hold (inbound flow control; see the module docstring)
+    def hold_input(self) -> None:
+        """Stop reading from the peer (frames already read are still processed) until
+        :meth:`release_input`; each continuous hold lapses after :attr:`max_input_hold` seconds.
+        Idempotent (a boolean, not a count)."""
+        if self._input_held or self._closing:
+            return
+        self._input_held = True
+        self._hold_lapsed = False
+        self._arm_hold_timer()
+        self._sync_reading()
+
+    def release_input(self) -> None:
+        """End the hold: read again (unless the write side is paused).  Idempotent."""
+        if not self._input_held:
+            return
+        self._input_held = False
+        self._hold_lapsed = False
+        self._cancel_hold_timer()
+        self._sync_reading()
+
+    @property
+    def input_held(self) -> bool:
+        """True while a hold is asked for (including while it has lapsed and reads)."""
+        return self._input_held
+
+    @property
+    def reading_paused(self) -> bool:
+        """True while we keep the socket from being read (write-side pause or input hold)."""
+        return self._reading_paused
+
+    @property
+    def max_input_hold(self) -> float:
+        """Seconds one continuous hold may last: the factory's ``max_input_hold``, at most a
+        quarter of the session's (negotiated) HeartBtInt."""
+        cap = self.factory.max_input_hold
+        host = self.host
+        if host is not None:
+            heart_bt_int = getattr(host.session, "heart_bt_int", 0) or 0
+            if heart_bt_int > 0:
+                cap = min(cap, heart_bt_int / 4)
+        return cap
+
+    def _arm_hold_timer(self) -> None:
+        self._cancel_hold_timer()
+        self._hold_timer = self.factory.call_later(self.max_input_hold, self._hold_timed_out)
+        if self._hold_timer is None:  # no clock: a hold could never end by itself, so none starts
+            self._hold_lapsed = True
+
+    def _cancel_hold_timer(self) -> None:
+        timer = self._hold_timer
+        if timer is not None:
+            self._hold_timer = None
+            if timer.active():
+                timer.cancel()
+
+    def _hold_timed_out(self) -> None:
+        """The hold cap: read again until one read delivered a message (then :meth:`_rehold`)."""
+        self._hold_timer = None
+        if not self._input_held or self._closing:
+            return
+        self._hold_lapsed = True
+        self._sync_reading()
+
+    def _rehold(self) -> None:
+        """A lapsed hold heard from its peer: hold again for another period (still asked for)."""
+        self._hold_lapsed = False
+        self._arm_hold_timer()
+        self._sync_reading()
+
+    def _sync_reading(self) -> None:
+        """Make the socket's reading match what is asked: paused while the write side is paused
+        (plain TCP only) or input is held (not lapsed; TLS: once the handshake is done)."""
+        transport = self.transport
+        if transport is None or self._closing:
+            return
+        held = self._input_held and not self._hold_lapsed
+        if isinstance(transport, TLSMemoryBIOProtocol):
+            pause = held and self._tls_ready
+            target = transport.transport  # the TCP transport under the TLS layer
+        else:
+            pause = held or self._paused
+            target = transport
+        if pause == self._reading_paused or target is None:
+            return
+        self._reading_paused = pause
+        if pause:
+            target.pauseProducing()
+        else:
+            target.resumeProducing()
 
     def _set_nodelay(self) -> None:
         if self.factory.socket_nodelay:
@@ -382,6 +513,9 @@ class FixFactoryBase:
     close_timeout: float = DEFAULT_CLOSE_TIMEOUT
     #: in a read of more frames than this, the output so far is flushed every this many frames
     flush_every_frames: int = 10
+    #: seconds one continuous input hold of a connection may last (at most HeartBtInt/4 per
+    #: session; see :meth:`FixProtocol.hold_input`)
+    max_input_hold: float = DEFAULT_MAX_INPUT_HOLD
     socket_nodelay: bool = True
 
     def now(self) -> float:
