@@ -110,10 +110,16 @@ def _split_careful(buf: bytes, data_length_tags: Mapping[int, int]) -> list[tupl
 
 
 def tag_number(tag_bytes: bytes, offset: int | None = None) -> int:
-    """Validate and convert tag text: ASCII digits, positive, no leading zero, at most 9 digits."""
+    """Validate and convert tag text: ASCII digits, positive, no leading zero, at most 9 digits.
+
+    ``0`` alone is tag 0: a well-formed field with a tag no dictionary defines, which validation
+    answers as QuickFIX does (Reject, SessionRejectReason 0 "Invalid tag number", RefTagID 0)
+    instead of dropping the whole message as garbled."""
     tag = _TAG_CACHE.get(tag_bytes)
     if tag is not None:
         return tag
+    if tag_bytes == b"0":
+        return 0
     if not tag_bytes.isdigit() or len(tag_bytes) > MAX_TAG_DIGITS:
         raise ParseError(f"tag {tag_bytes[:20]!r} is not a number", offset=offset)
     tag = int(tag_bytes)

@@ -40,6 +40,12 @@ def test_empty_values_are_kept() -> None:
     assert split_fields(b"8=FIX.4.4\x0158=\x01") == [(8, b"FIX.4.4"), (58, b"")]
 
 
+def test_tag_zero_is_a_field() -> None:
+    """``0=x`` is well formed: tag 0, which validation rejects as an invalid tag (as QuickFIX)."""
+    assert split_fields(b"8=FIX.4.4\x010=x\x01") == [(8, b"FIX.4.4"), (0, b"x")]
+    assert parsing.py_split_fields(b"8=FIX.4.4\x010=x\x01") == [(8, b"FIX.4.4"), (0, b"x")]
+
+
 @pytest.mark.parametrize(
     "buf",
     [
@@ -47,7 +53,6 @@ def test_empty_values_are_kept() -> None:
         b"8=FIX.4.4\x0158\x01",  # field without '='
         b"8=FIX.4.4\x01=x\x01",  # empty tag
         b"8=FIX.4.4\x01abc=x\x01",  # non-numeric tag
-        b"8=FIX.4.4\x010=x\x01",  # tag 0
         b"8=FIX.4.4\x01058=x\x01",  # leading zero
         b"8=FIX.4.4\x01-5=x\x01",  # negative
         b"8=FIX.4.4\x01+5=x\x01",
