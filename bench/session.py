@@ -1,6 +1,7 @@
 """Session-layer benchmark: NewOrderSingle -> ExecutionReport round trips over 127.0.0.1.
 
-One initiator and one acceptor, both with file stores and file logs, exchange N orders; the initiator keeps a
+One initiator and one acceptor, both with file stores and file logs (``--no-log``: neither engine
+logs), exchange N orders; the initiator keeps a
 window of orders in flight and measures throughput (first Logon to last ExecutionReport) and
 the round-trip latency of every order.  Run for fixgate and for the quickfix Python binding
 (FileStore, Python callbacks) in the same run, with the ratios.  Not a test.
@@ -17,7 +18,7 @@ Arrangement (``--mode``), the same for both engines:
 The machine is shared and noisy: each engine runs ``--repeat`` times (interleaved) and the run
 with the best throughput is reported, with every run's throughput alongside.
 
-    python bench/session.py [--orders 20000] [--window 50] [--mode split|single] [--repeat 3] [--only ENGINE]
+    python bench/session.py [--orders 20000] [--window 50] [--mode split|single] [--repeat 3] [--only ENGINE] [--no-log]
 """
 
 from __future__ import annotations
@@ -34,7 +35,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import free_port, percentile, quickfix_defaults  # noqa: E402  (bench/ is on sys.path when run)
+from _common import (  # noqa: E402  (bench/ is on sys.path when run)
+    NO_LOG_ENV,
+    fixgate_log_line,
+    free_port,
+    message_logs,
+    percentile,
+    quickfix_defaults,
+    quickfix_log_factories,
+)
 
 # --------------------------------------------------------------------------- fixgate
 
@@ -69,7 +78,7 @@ def run_fixgate(role: str, orders: int, window: int, workdir: Path, port: int) -
     common = f"""[DEFAULT]
 FileStorePath={workdir}/fg_store
 FileStoreSync=N
-FileLogPath={workdir}/fg_log
+{fixgate_log_line(workdir)}
 HeartBtInt=30
 ResetOnLogon=Y
 UseDataDictionary=Y
@@ -273,7 +282,8 @@ def run_quickfix(role: str, orders: int, window: int, workdir: Path, port: int) 
     acceptor = initiator = None
     if role in ("both", "acceptor"):
         acc_settings = fix.SessionSettings(str(acc_path))
-        acceptor = fix.SocketAcceptor(Executor(), fix.FileStoreFactory(acc_settings), acc_settings, fix.FileLogFactory(acc_settings))
+        acceptor = fix.SocketAcceptor(Executor(), fix.FileStoreFactory(acc_settings), acc_settings,
+                                       *quickfix_log_factories(fix, acc_settings))
         acceptor.start()
     if role == "acceptor":
         ready()
@@ -283,7 +293,8 @@ def run_quickfix(role: str, orders: int, window: int, workdir: Path, port: int) 
             raise RuntimeError("quickfix bench acceptor timed out")
         return None
     ini_settings = fix.SessionSettings(str(ini_path))
-    initiator = fix.SocketInitiator(Banzai(), fix.FileStoreFactory(ini_settings), ini_settings, fix.FileLogFactory(ini_settings))
+    initiator = fix.SocketInitiator(Banzai(), fix.FileStoreFactory(ini_settings), ini_settings,
+                                    *quickfix_log_factories(fix, ini_settings))
     initiator.start()
     ok = finished.wait(timeout=600)
     initiator.stop()
@@ -351,12 +362,15 @@ def main() -> None:
                         help="acceptor and initiator in separate processes (split) or in one (single)")
     parser.add_argument("--only", choices=sorted(RUNNERS), default=None)
     parser.add_argument("--repeat", type=int, default=3, help="runs per engine; the best is reported")
+    parser.add_argument("--no-log", action="store_true", help="neither engine keeps a file message log")
     # child processes
     parser.add_argument("--engine", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--role", choices=ROLES, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.no_log:
+        os.environ[NO_LOG_ENV] = "1"  # the child processes inherit it
     if args.engine:
         r = RUNNERS[args.engine](args.role, args.orders, args.window, Path(args.workdir), args.port)
         if r is not None:
@@ -380,7 +394,7 @@ def main() -> None:
     fg, qf = best["fixgate"], best["quickfix"]
     where = ("acceptor and initiator in separate processes" if args.mode == "split"
              else "acceptor and initiator in one process")
-    print(f"session round trips: {args.orders} orders, window {args.window}, file stores and logs, 127.0.0.1, {where}; "
+    print(f"session round trips: {args.orders} orders, window {args.window}, file stores{' and logs' if message_logs() else ', no logs'}, 127.0.0.1, {where}; "
           f"best of {args.repeat} runs by throughput")
     print(f"{'engine':<28}{'orders/s':>12}{'p50 us':>12}{'p99 us':>12}   all runs orders/s")
     for name, key in (("fixgate", "fixgate"), ("quickfix (Python binding)", "quickfix")):

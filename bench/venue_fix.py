@@ -16,7 +16,7 @@ order gets exactly one ack; ``--cross`` alternates buys and sells so half of the
 measures throughput (first order to last ack) and the latency from sending an order to receiving
 its ack (ExecType=0 with its ClOrdID).  Not a test.
 
-    python bench/venue_fix.py [--orders 20000] [--window 50] [--only venue|quickfix] [--cross] [--no-group-commit]
+    python bench/venue_fix.py [--orders 20000] [--window 50] [--only venue|quickfix] [--cross] [--no-group-commit] [--no-log]
                               [--profile venue.prof]
     python bench/venue_fix.py --in-process [--orders 20000] [--cross] [--profile venue.prof]
 """
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import free_port, percentile, quickfix_defaults  # noqa: E402  (bench/ is on sys.path when run)
+from _common import (  # noqa: E402  (bench/ is on sys.path when run)
+    NO_LOG_ENV,
+    fixgate_log_line,
+    free_port,
+    percentile,
+    quickfix_defaults,
+    quickfix_log_factories,
+)
 
 
 def cpu_seconds() -> float:
@@ -78,7 +86,7 @@ HeartBtInt=30
 UseDataDictionary=Y
 FileStorePath={workdir}/venue_store
 FileStoreSync=N
-FileLogPath={workdir}/venue_log
+{fixgate_log_line(workdir, 'venue_log')}
 ScreenLogShowIncoming=N
 ScreenLogShowOutgoing=N
 ScreenLogShowEvents=N
@@ -167,7 +175,8 @@ SocketAcceptPort={port}
             fix.Session.sendToTarget(report, sid)
 
     settings = fix.SessionSettings(str(path))
-    acceptor = fix.SocketAcceptor(Executor(), fix.FileStoreFactory(settings), settings, fix.FileLogFactory(settings))
+    acceptor = fix.SocketAcceptor(Executor(), fix.FileStoreFactory(settings), settings,
+                                   *quickfix_log_factories(fix, settings))
     acceptor.start()
     cpu_start = cpu_seconds()
     print("READY", flush=True)
@@ -407,10 +416,13 @@ def main() -> None:
                         help="only the venue's own CPU per order: FixExchange.from_app on parsed messages, no "
                              "sockets or session layer (quickfix not needed)")
     parser.add_argument("--only", choices=["venue", "quickfix"], default=None)
+    parser.add_argument("--no-log", action="store_true", help="neither server keeps a file message log")
     parser.add_argument("--role", choices=["venue", "quickfix", "client"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.no_log:
+        os.environ[NO_LOG_ENV] = "1"  # the server processes inherit it
     if args.role == "venue":
         serve_venue(Path(args.workdir), args.port, args.journal, not args.no_group_commit, args.profile)
         return

@@ -20,7 +20,7 @@ class LogError(Exception):
     """A log could not write (disk full, database down)."""
 
 
-_last_log_stamp: tuple[float, bytes] = (float("nan"), b"")  # the ``now`` formatted last, and its text
+_last_log_stamp: tuple[int, bytes] = (-1, b"")  # the millisecond formatted last, and its text
 
 
 def format_log_timestamp(now: float) -> bytes:
@@ -28,15 +28,15 @@ def format_log_timestamp(now: float) -> bytes:
 
     ``now`` is rounded to the microsecond first, then truncated to the millisecond, so that
     ``T + 2.001`` prints ``.001`` later than ``T`` although the float is a hair below it.
-    The lines of one socket read share their ``now``: the last one formatted is reused.
+    Lines within one millisecond reuse the text formatted last.
     """
     global _last_log_stamp
+    millis = round(now * 1_000_000) // 1000
     last = _last_log_stamp  # one read: safe if threads race on the cache
-    if last[0] == now:
+    if last[0] == millis:
         return last[1]
-    seconds, micros = divmod(round(now * 1_000_000), 1_000_000)
-    text = format_epoch_timestamp(seconds, 0) + b".%03d" % (micros // 1000)
-    _last_log_stamp = (now, text)
+    text = format_epoch_timestamp(millis / 1000, 3)  # an exact millisecond: rounding keeps it
+    _last_log_stamp = (millis, text)
     return text
 
 

@@ -39,7 +39,8 @@ class FileLog(Log):
             self.incoming_path = self.outgoing_path = prefix + ".messages.current.log"
         self._files: dict[str, BinaryIO] = {}
         self._deferring = False
-        self._dirty: set[BinaryIO] = set()
+        #: inside a write window: the lines written to each file, joined and written when it closes
+        self._pending: dict[str, list[bytes]] = {}
         try:
             os.makedirs(directory, exist_ok=True)
             for path in (self.incoming_path, self.outgoing_path, self.event_path):
@@ -50,15 +51,18 @@ class FileLog(Log):
             raise LogError(f"cannot open log files {prefix}.*: {exc}") from exc
 
     def _write(self, path: str, payload: bytes, now: float) -> None:
+        if self._deferring and path in self._files:
+            lines = self._pending.get(path)
+            if lines is None:
+                lines = self._pending[path] = []
+            lines.append(format_log_timestamp(now) + b": " + payload + b"\n")
+            return
         f = self._files.get(path)
         if f is None:
             raise LogError(f"log {path} is closed")
         try:
             f.write(format_log_timestamp(now) + b": " + payload + b"\n")
-            if self._deferring:
-                self._dirty.add(f)
-            else:
-                f.flush()
+            f.flush()
         except OSError as exc:
             raise LogError(f"cannot write {path}: {exc}") from exc
 
@@ -76,15 +80,22 @@ class FileLog(Log):
 
     def write_deferred(self) -> None:
         self._deferring = False
-        dirty, self._dirty = self._dirty, set()
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
         try:
-            for f in dirty:  # only the files written in the window
+            for path, lines in pending.items():  # only the files written in the window
+                f = self._files.get(path)
+                if f is None:
+                    raise LogError(f"log {path} is closed")
+                f.write(lines[0] if len(lines) == 1 else b"".join(lines))
                 f.flush()
         except OSError as exc:
             raise LogError(f"cannot write log files: {exc}") from exc
 
     def clear(self) -> None:
-        """Truncate the files (QuickFIX FileLog::clear)."""
+        """Truncate the files (QuickFIX FileLog::clear); lines of an open window are dropped too."""
+        self._pending = {}
         try:
             for f in self._files.values():
                 f.truncate(0)
@@ -92,6 +103,11 @@ class FileLog(Log):
             raise LogError(f"cannot clear log files: {exc}") from exc
 
     def close(self) -> None:
+        if self._pending:
+            try:
+                self.write_deferred()  # what a window collected is not lost on close
+            except LogError:
+                pass
         self._deferring = False
         files, self._files = self._files, {}
         for f in files.values():
