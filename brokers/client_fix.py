@@ -281,7 +281,7 @@ class ClientApplication(Application):
         order_id = self.ids.order_id()
         request = _order_request(new.symbol, owner, new.cl_ord_id, new.side, new.qty, new.ord_type, new.price,
                                  new.stop_px, new.tif, account, "", new.expire_time, new.display_qty, new.min_qty,
-                                 False, None)
+                                 new.post_only, None)
         instrument = self.instruments.get(new.symbol)
         verdict = self.vetter.vet_new(request, account=self.accounts.state(account), instrument=instrument,
                                       now_ns=now, trading_day=self._trading_day(now))
@@ -303,7 +303,7 @@ class ClientApplication(Application):
         self.track_open_buy(gorder)
         venue_request = _order_request(new.symbol, owner, order_id, new.side, new.qty, new.ord_type, new.price,
                                        new.stop_px, new.tif, account, "", new.expire_time, new.display_qty,
-                                       new.min_qty, False, None)
+                                       new.min_qty, new.post_only, None)
         reservations = self._reservations(order.side, order.symbol, currency, verdict.reservation, new.qty)
         booked = BookedOrder(order_id, account, new.symbol, _ledger_side(new.side), new.qty, new.price, currency)
         op = OpenOrder(booked, reservations, journal=[self._new_record(gorder)],
@@ -409,10 +409,10 @@ class ClientApplication(Application):
         return None
 
     def _check_amendable(self, session_id: SessionID, g: AnyOrder | None, cl_ord_id: str, orig: str | None,
-                         response_to: str) -> bool:
+                         response_to: str, order_id: str | None = None) -> bool:
         if g is None:
             self._cancel_reject(session_id, None, cl_ord_id, orig, response_to, CxlRejReason.UNKNOWN_ORDER,
-                                f"unknown order {orig!r}")
+                                f"unknown order {orig!r}" if orig else f"unknown OrderID {order_id!r}")
             return False
         status = g.order.status
         if status.is_terminal or status is ClientOrderStatus.DONE_FOR_DAY:
@@ -433,7 +433,7 @@ class ClientApplication(Application):
     def _on_cancel(self, message: FixMessage, session_id: SessionID) -> None:
         req = tr.parse_cancel(message)
         g = self._find(session_id, req.orig_cl_ord_id, req.order_id)
-        if not self._check_amendable(session_id, g, req.cl_ord_id, req.orig_cl_ord_id, "1"):
+        if not self._check_amendable(session_id, g, req.cl_ord_id, req.orig_cl_ord_id, "1", req.order_id):
             return
         assert isinstance(g, GatewayOrder)  # a done order is refused as too late
         now = self.clock_ns()
@@ -457,13 +457,17 @@ class ClientApplication(Application):
     def _on_replace(self, message: FixMessage, session_id: SessionID) -> None:
         req = tr.parse_replace(message)
         g = self._find(session_id, req.orig_cl_ord_id, req.order_id)
-        if not self._check_amendable(session_id, g, req.cl_ord_id, req.orig_cl_ord_id, "2"):
+        if not self._check_amendable(session_id, g, req.cl_ord_id, req.orig_cl_ord_id, "2", req.order_id):
             return
         assert isinstance(g, GatewayOrder)  # a done order is refused as too late
         order = g.order
         if req.ord_type is not order.ord_type:
             self._cancel_reject(session_id, g, req.cl_ord_id, req.orig_cl_ord_id, "2", CxlRejReason.OTHER,
                                 "replace: the order type cannot be changed")
+            return
+        if req.tif is not None and req.tif is not order.tif:  # the venue request carries no TIF
+            self._cancel_reject(session_id, g, req.cl_ord_id, req.orig_cl_ord_id, "2", CxlRejReason.OTHER,
+                                "replace: the time in force cannot be changed")
             return
         if req.qty <= order.cum_qty:
             self._cancel_reject(session_id, g, req.cl_ord_id, req.orig_cl_ord_id, "2", CxlRejReason.OTHER,

@@ -14,6 +14,7 @@ OrderMassCancelReport in the dialect of the client's BeginString:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -75,6 +76,7 @@ class NewOrderInput:
     ex_destination: str | None = None
     min_qty: Decimal | None = None
     display_qty: Decimal | None = None
+    post_only: bool = False  #: ExecInst(18) has 6, participate don't initiate (other values ignored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,7 @@ class ReplaceInput:
     price: Decimal | None
     stop_px: Decimal | None
     account: str | None
+    tif: TimeInForce | None = None  #: TimeInForce(59) when given (a replace cannot change it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,19 +147,14 @@ def _required(msg: FixMessage, tag: int) -> str:
     return value
 
 
+#: a FIX float (Price, Qty, ...): optional '-', digits with at most one '.'; no exponent, no '+', no
+#: blanks, no NaN/Infinity (what the codec's ``get_decimal`` and the venue accept; ``Decimal()`` alone
+#: would take ``1e5``, `` 5`` or ``1E+999999``)
+_FIX_FLOAT = re.compile(rb"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+
+
 def _decimal(msg: FixMessage, tag: int, *, required: bool = False) -> Decimal | None:
-    raw = msg.get(tag)
-    if raw is None or raw == "":
-        if required:
-            raise FieldNotFoundReject(tag, f"required tag {tag} missing")
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise IncorrectDataFormat(tag, f"{raw!r} is not a number") from None
-    if not value.is_finite():
-        raise IncorrectDataFormat(tag, f"{raw!r} is not a number")
-    return value
+    return _fast_decimal(msg.get_raw(tag), tag, required)
 
 
 def _enum(msg: FixMessage, tag: int, enum: type, default: object = None, *, required: bool = False):  # type: ignore[no-untyped-def]
@@ -198,12 +196,12 @@ class _DecimalOf(dict):  # type: ignore[type-arg]
     """Raw FIX bytes -> finite Decimal (None: not a number), bounded (prices and sizes repeat)."""
 
     def __missing__(self, raw: bytes) -> Decimal | None:
-        try:
-            value: Decimal | None = Decimal(raw.decode("ascii"))
-        except (InvalidOperation, UnicodeDecodeError):
-            value = None
-        if value is not None and not value.is_finite():
-            value = None
+        value: Decimal | None = None
+        if _FIX_FLOAT.fullmatch(raw):
+            try:
+                value = Decimal(raw.decode("ascii"))
+            except InvalidOperation:  # pragma: no cover - guarded by _FIX_FLOAT
+                value = None
         if len(self) >= 4096:
             self.clear()
         self[raw] = value
@@ -251,6 +249,7 @@ def parse_new_order(msg: FixMessage) -> NewOrderInput:
     symbol = raw(55)
     if not symbol:
         raise FieldNotFoundReject(55, "required tag 55 missing")
+    exec_inst = raw(18)
     return NewOrderInput(
         cl_ord_id.decode("latin-1"),
         account,
@@ -265,6 +264,7 @@ def parse_new_order(msg: FixMessage) -> NewOrderInput:
         _fast_str(raw(100)),
         _fast_decimal(raw(110), 110),
         _fast_decimal(raw(1138), 1138) if raw(1138) else _fast_decimal(raw(111), 111),
+        exec_inst is not None and b"6" in exec_inst.split(),
     )
 
 
@@ -285,7 +285,7 @@ def parse_replace(msg: FixMessage) -> ReplaceInput:
         cl_ord_id=_required(msg, 11), orig_cl_ord_id=orig, order_id=order_id, symbol=_required(msg, 55),
         side=_enum(msg, 54, Side, required=True), qty=_decimal(msg, 38, required=True),  # type: ignore[arg-type]
         ord_type=_enum(msg, 40, OrdType, required=True), price=_decimal(msg, 44), stop_px=_decimal(msg, 99),
-        account=_opt(msg, 1),
+        account=_opt(msg, 1), tif=_enum(msg, 59, TimeInForce),
     )
 
 

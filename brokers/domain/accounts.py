@@ -89,6 +89,8 @@ def to_amount(value: Decimal | int | str, what: str = "amount") -> Decimal:
             raise InvalidAmount(f"{what} {value!r} is not a number") from None
     if not amount.is_finite():
         raise InvalidAmount(f"{what} {value!r} is not finite")
+    if abs(amount) >= AMOUNT_LIMIT:  # before quantize: beyond 28 digits it raises InvalidOperation
+        raise InvalidAmount(f"{what} {value!r} is too large")
     quantized = amount.quantize(AMOUNT_QUANTUM, rounding=ROUND_HALF_EVEN)
     if quantized != amount:
         raise InvalidAmount(f"{what} {value!r} has more than {AMOUNT_PLACES} decimal places")

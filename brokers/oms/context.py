@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_CEILING, Decimal
+from decimal import MAX_PREC, ROUND_CEILING, Context, Decimal
 from enum import Enum
 from typing import Any
 
@@ -30,6 +30,9 @@ __all__ = [
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 BPS = Decimal(10_000)
+#: quantize in a context wide enough for any notional (the default 28 digits raise InvalidOperation
+#: on a fee of more than 26 integer digits; the vetting refuses such an order, after computing it)
+_WIDE = Context(prec=MAX_PREC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ class FeeSchedule:
         if notional <= 0:
             return ZERO
         raw = max(notional * self.bps / BPS + self.fixed, self.minimum)
-        return raw.quantize(self.quantum, rounding=ROUND_CEILING)
+        return raw.quantize(self.quantum, rounding=ROUND_CEILING, context=_WIDE)
 
     def describe(self) -> str:
         """``"5 bps + 1.00 per fill, min 1.00"`` (``"none"`` when zero)."""

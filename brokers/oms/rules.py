@@ -20,6 +20,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import ClassVar
 
+from brokers.domain.accounts import AMOUNT_LIMIT, AMOUNT_PLACES, AMOUNT_QUANTUM
 from brokers.domain.limits import NANOS_PER_SECOND, EffectiveLimits, Throttle, ThrottleAction
 from brokers.oms.context import InstrumentStatus, VettingContext
 from brokers.oms.duplicates import ClOrdIdRegistry, OrderFingerprint, RecentOrders
@@ -31,6 +32,7 @@ from venues.base import OrderRequest, OrdType, Side, TimeInForce
 __all__ = [
     "AccountActiveRule",
     "AccountThrottleRule",
+    "AmountRangeRule",
     "BuyingPowerRule",
     "DuplicateClOrdIdRule",
     "DuplicateOrderRule",
@@ -55,6 +57,7 @@ __all__ = [
     "TimeInForceAllowedRule",
     "added_qty",
     "adds_risk",
+    "amount_problem",
     "notional_price",
     "order_notional",
     "price_changed",
@@ -335,6 +338,43 @@ class TimeInForceAllowedRule(Rule):
 
 
 # ---- static sanity --------------------------------------------------------------------------------
+
+
+def amount_problem(value: Decimal) -> str | None:
+    """Why the registry could not hold ``value`` exactly (its amounts are below ``AMOUNT_LIMIT``
+    with at most ``AMOUNT_PLACES`` decimals), or None when it can."""
+    if abs(value) >= AMOUNT_LIMIT:
+        return f"out of range (at most {AMOUNT_LIMIT.adjusted()} integer digits)"
+    if value != value.quantize(AMOUNT_QUANTUM):  # exact: below the limit, 24 digits at most
+        return f"has more than {AMOUNT_PLACES} decimals"
+    return None
+
+
+class AmountRangeRule(Rule):
+    """Quantity, prices and notional must be amounts the registry can book exactly: below 10^16
+    with at most 8 decimals.  Runs before the rules that compute with them (a Decimal remainder or
+    quantize of a 30-digit number raises instead of answering)."""
+
+    name = "amount range"
+
+    def check(self, order: OrderRequest, ctx: VettingContext) -> RuleRejection | None:
+        problem = amount_problem(order.qty)
+        if problem is not None:
+            return self.reject(OrdRejReason.INCORRECT_QUANTITY, f"quantity {fmt(order.qty)} {problem}")
+        for label, px in (("price", order.price), ("stop price", order.stop_px)):
+            if px is None:
+                continue
+            problem = amount_problem(px)
+            if problem is not None:
+                reason = (OrdRejReason.PRICE_EXCEEDS_CURRENT_PRICE_BAND if abs(px) >= AMOUNT_LIMIT
+                          else OrdRejReason.INVALID_PRICE_INCREMENT)
+                return self.reject(reason, f"{label} {fmt(px)} {problem}")
+        px = notional_price(order.ord_type, order.price, order.stop_px, ctx)
+        if px is not None and abs(order.qty * px) >= AMOUNT_LIMIT:
+            return self.reject(OrdRejReason.ORDER_EXCEEDS_LIMIT,
+                               f"notional {fmt(order.qty)} @ {fmt(px)} out of range "
+                               f"(at most {AMOUNT_LIMIT.adjusted()} integer digits)")
+        return None
 
 
 class QuantityRule(Rule):

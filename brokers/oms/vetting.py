@@ -27,6 +27,7 @@ from brokers.oms.results import CxlRejReason, OrdRejReason, RuleRejection, VetRe
 from brokers.oms.rules import (
     AccountActiveRule,
     AccountThrottleRule,
+    AmountRangeRule,
     BuyingPowerRule,
     DuplicateClOrdIdRule,
     DuplicateOrderRule,
@@ -71,6 +72,7 @@ def default_rules() -> list[Rule]:
         RestrictedListRule(),
         OrderTypeAllowedRule(),
         TimeInForceAllowedRule(),
+        AmountRangeRule(),
         QuantityRule(),
         PriceTypeRule(),
         TickSizeRule(),

@@ -9,7 +9,8 @@ Messages served (anything else gets a BusinessMessageReject):
 ==========================  ======================================================================
 NewOrderSingle (D)          venue ``submit``; every outcome is an ExecutionReport (8)
 OrderCancelRequest (F)      venue ``cancel``; refused -> OrderCancelReject (9), CxlRejResponseTo 1
-OrderCancelReplace (G)      venue ``replace``; refused -> OrderCancelReject (9), CxlRejResponseTo 2
+OrderCancelReplace (G)      venue ``replace``; refused -> OrderCancelReject (9), CxlRejResponseTo 2 (also
+                            when it asks for another OrdType or TimeInForce: only qty and prices change)
 OrderStatusRequest (H)      ExecutionReport ExecType=I (unknown order: OrdStatus 8, OrderID NONE)
 OrderMassCancelRequest (q)  OrderMassCancelReport (r); 530=1 one symbol, 7 all of the session's orders
 OrderMassStatusRequest (AF) one ExecType=I report per working order, LastRptRequested=Y on the last
@@ -232,7 +233,17 @@ class FixExchange(Application):
         self.venue.cancel(tr.cancel_request(msg, owner))
 
     def _replace(self, msg: FixMessage, sid: SessionID, owner: str, version: tr.FixVersion) -> None:
-        self.venue.replace(tr.replace_request(msg, owner))
+        request = tr.replace_request(msg, owner)
+        view = self.venue.order_status(owner, cl_ord_id=request.orig_cl_ord_id or None,
+                                       order_id=request.order_id or None)
+        text = tr.replace_change_refused(msg, view) if view is not None and view.is_working else None
+        if text is not None:  # the venue would keep the order type / TIF and answer Replaced
+            refused = base.CancelRejected(self._clock_ns(), request.symbol, view.order_id, owner, request.cl_ord_id,
+                                          request.orig_cl_ord_id, base.CancelRejectResponseTo.REPLACE,
+                                          base.CancelRejectReason.INVALID_CHANGE, text)
+            self._send(tr.cancel_reject(refused, self.orders.get(view.order_id, owner), version), sid)
+            return
+        self.venue.replace(request)
 
     def _status(self, msg: FixMessage, sid: SessionID, owner: str, version: tr.FixVersion) -> None:
         query = tr.status_query(msg)

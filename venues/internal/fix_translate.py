@@ -326,6 +326,28 @@ def replace_request(msg: FixMessage, owner: str) -> ReplaceRequest:
     )
 
 
+_FIXED_ON_REPLACE = "{} cannot change on a replace (order has {}, request {})"
+
+
+def replace_change_refused(msg: FixMessage, view: Any) -> str | None:
+    """Why a replace of the working order ``view`` asks for what the venue cannot change (its
+    OrdType(40) or TimeInForce(59); a replace only sets quantity and prices), else None.
+
+    Only tags present are compared; a triggered stop order may still be named by its stop type."""
+    raw = msg.get_raw(40)
+    if raw:
+        ord_type = _ORD_TYPES_RAW.get(raw)
+        allowed = {view.ord_type}
+        if view.stop_px is not None:  # triggered: stop -> market, stop limit -> limit
+            allowed |= {OrdType.STOP} if view.ord_type is OrdType.MARKET else {OrdType.STOP_LIMIT}
+        if ord_type not in allowed:
+            return _FIXED_ON_REPLACE.format("OrdType(40)", view.ord_type.value, raw.decode("latin-1"))
+    raw = msg.get_raw(59)
+    if raw and _TIFS_RAW.get(raw) is not view.tif:
+        return _FIXED_ON_REPLACE.format("TimeInForce(59)", view.tif.value, raw.decode("latin-1"))
+    return None
+
+
 def _venue_order_id(msg: FixMessage) -> str:
     order_id = _optional(msg, 37)
     return "" if order_id == NONE_ID else order_id

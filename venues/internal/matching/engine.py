@@ -261,7 +261,11 @@ class MatchingEngine(FastPaths):
         tif = cmd.tif
         price = cmd.price
         if ord_type is _LIMIT or ord_type is _STOP_LIMIT:
-            if price <= 0 or (inst.has_tick_table and not inst.price_on_grid(price)):
+            if price == 0:  # the edge's mark for no price
+                return self._reject(
+                    cmd, ts, ev, RejectReason.INVALID_PRICE_INCREMENT, "limit order without a price"
+                )
+            if price < 0 or (inst.has_tick_table and not inst.price_on_grid(price)):
                 return self._reject(
                     cmd, ts, ev, RejectReason.INVALID_PRICE_INCREMENT, "price off the tick grid"
                 )
@@ -271,7 +275,11 @@ class MatchingEngine(FastPaths):
             )
         stop_px = cmd.stop_px
         if ord_type is _STOP or ord_type is _STOP_LIMIT:
-            if stop_px <= 0 or (inst.has_tick_table and not inst.price_on_grid(stop_px)):
+            if stop_px == 0:  # the edge's mark for no stop price
+                return self._reject(
+                    cmd, ts, ev, RejectReason.INVALID_PRICE_INCREMENT, "stop order without a stop price"
+                )
+            if stop_px < 0 or (inst.has_tick_table and not inst.price_on_grid(stop_px)):
                 return self._reject(
                     cmd, ts, ev, RejectReason.INVALID_PRICE_INCREMENT, "stop price off the tick grid"
                 )
@@ -281,7 +289,11 @@ class MatchingEngine(FastPaths):
             )
         peak = cmd.display_qty
         if peak:
-            if peak < 0 or peak > qty:
+            if peak < 0:  # the edge's mark for a value off the lot grid (or not positive)
+                return self._reject(
+                    cmd, ts, ev, RejectReason.INCORRECT_QUANTITY, "display quantity not a positive number of lots"
+                )
+            if peak > qty:
                 return self._reject(
                     cmd, ts, ev, RejectReason.INCORRECT_QUANTITY, "display quantity above quantity"
                 )
@@ -296,7 +308,11 @@ class MatchingEngine(FastPaths):
             if peak == qty:
                 peak = 0
         min_qty = cmd.min_qty
-        if min_qty and (min_qty < 0 or min_qty > qty):
+        if min_qty < 0:  # the edge's mark for a value off the lot grid (or not positive)
+            return self._reject(
+                cmd, ts, ev, RejectReason.INCORRECT_QUANTITY, "minimum quantity not a positive number of lots"
+            )
+        if min_qty > qty:
             return self._reject(
                 cmd, ts, ev, RejectReason.INCORRECT_QUANTITY, "minimum quantity above quantity"
             )
@@ -797,6 +813,24 @@ class MatchingEngine(FastPaths):
             )
         )
 
+    def _replace_reject(
+        self,
+        o: Order,
+        cmd: ReplaceOrder,
+        ts: int,
+        ev: list[Event],
+        to: CancelRejectResponseTo,
+        reason: CancelRejectReason,
+        text: str,
+    ) -> None:
+        """A refused replace of the live order ``o``: the reject names it (its OrderID, and so its
+        status) even when the request named it by ClOrdID only."""
+        ev.append(
+            CancelRejected(
+                ts, cmd.symbol, o.order_id, cmd.owner, cmd.cl_ord_id, cmd.orig_cl_ord_id, to, reason, text
+            )
+        )
+
     def _unknown_order(
         self, cmd: CancelOrder | ReplaceOrder, ts: int, ev: list[Event], to: CancelRejectResponseTo
     ) -> None:
@@ -828,25 +862,25 @@ class MatchingEngine(FastPaths):
             return self._unknown_order(cmd, ts, ev, _REPLACE)
         phase = m.phase
         if phase is _CLOSED:
-            return self._cancel_reject(
-                cmd, ts, ev, _REPLACE, CancelRejectReason.EXCHANGE_CLOSED, "instrument closed"
+            return self._replace_reject(
+                o, cmd, ts, ev, _REPLACE, CancelRejectReason.EXCHANGE_CLOSED, "instrument closed"
             )
         if cmd.side is not o.side:
-            return self._cancel_reject(
-                cmd, ts, ev, _REPLACE, CancelRejectReason.INVALID_CHANGE, "side cannot change"
+            return self._replace_reject(
+                o, cmd, ts, ev, _REPLACE, CancelRejectReason.INVALID_CHANGE, "side cannot change"
             )
         inst = m.instrument
         new_cl = cmd.cl_ord_id
         old_cl = o.cl_ord_id
         if new_cl != old_cl and (owner, new_cl) in book.by_client:
-            return self._cancel_reject(
-                cmd, ts, ev, _REPLACE, CancelRejectReason.DUPLICATE_CL_ORD_ID, "duplicate ClOrdID"
+            return self._replace_reject(
+                o, cmd, ts, ev, _REPLACE, CancelRejectReason.DUPLICATE_CL_ORD_ID, "duplicate ClOrdID"
             )
         qty = cmd.qty
         cum = o.cum_qty
         if qty <= 0 or qty > inst.max_lots or (qty < inst.min_lots and qty > cum):
-            return self._cancel_reject(
-                cmd, ts, ev, _REPLACE, CancelRejectReason.INVALID_CHANGE, "bad quantity"
+            return self._replace_reject(
+                o, cmd, ts, ev, _REPLACE, CancelRejectReason.INVALID_CHANGE, "bad quantity"
             )
         price = cmd.price
         old_price = o.price
@@ -854,7 +888,8 @@ class MatchingEngine(FastPaths):
             price = old_price
         elif price != old_price:
             if o.ord_type is _MARKET or o.ord_type is _STOP:
-                return self._cancel_reject(
+                return self._replace_reject(
+                    o,
                     cmd,
                     ts,
                     ev,
@@ -863,7 +898,8 @@ class MatchingEngine(FastPaths):
                     "no limit price on a market order",
                 )
             if price <= 0 or (inst.has_tick_table and not inst.price_on_grid(price)):
-                return self._cancel_reject(
+                return self._replace_reject(
+                    o,
                     cmd,
                     ts,
                     ev,
@@ -877,7 +913,8 @@ class MatchingEngine(FastPaths):
             stop_px = o.stop_px
         elif stop_px != o.stop_px:
             if state is not _WAITING:
-                return self._cancel_reject(
+                return self._replace_reject(
+                    o,
                     cmd,
                     ts,
                     ev,
@@ -886,7 +923,8 @@ class MatchingEngine(FastPaths):
                     "stop price of a non-waiting order",
                 )
             if stop_px <= 0 or (inst.has_tick_table and not inst.price_on_grid(stop_px)):
-                return self._cancel_reject(
+                return self._replace_reject(
+                    o,
                     cmd,
                     ts,
                     ev,

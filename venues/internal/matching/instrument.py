@@ -3,7 +3,9 @@
 Inside the core a price is an integer number of *ticks* (units of :attr:`Instrument.tick_size`,
 the finest tick of the instrument) and a quantity an integer number of *lots*.  A tick table can
 make coarser ticks mandatory above given prices; :meth:`Instrument.price_on_grid` checks that.
-Conversions refuse values that are not on the grid instead of rounding them.
+Conversions refuse values that are not on the grid instead of rounding them, and values beyond
+:data:`UNBOUNDED` ticks or lots; they are exact whatever the number of digits (a Decimal division
+rounds to the context's 28 digits: ``1.00000000000000000000000000001 / 0.01`` would look integral).
 """
 
 from __future__ import annotations
@@ -112,7 +114,11 @@ class Instrument:
         units = price / self.tick_size
         if units != units.to_integral_value():
             raise OffGridError(f"{self.symbol}: price {price} is not a multiple of {self.tick_size}")
+        if abs(units) > UNBOUNDED:
+            raise OffGridError(f"{self.symbol}: price {price} is out of range")
         ticks = int(units)
+        if ticks * self.tick_size != price:  # the division rounded: more digits than the context keeps
+            raise OffGridError(f"{self.symbol}: price {price} is not a multiple of {self.tick_size}")
         if not self.price_on_grid(ticks):
             raise OffGridError(f"{self.symbol}: price {price} is not on the tick table grid")
         return ticks
@@ -128,7 +134,12 @@ class Instrument:
         units = qty / self.lot_size
         if units != units.to_integral_value() or units <= 0:
             raise OffGridError(f"{self.symbol}: quantity {qty} is not a positive multiple of {self.lot_size}")
-        return int(units)
+        if units > UNBOUNDED:
+            raise OffGridError(f"{self.symbol}: quantity {qty} is out of range")
+        lots = int(units)
+        if lots * self.lot_size != qty:  # the division rounded: more digits than the context keeps
+            raise OffGridError(f"{self.symbol}: quantity {qty} is not a positive multiple of {self.lot_size}")
+        return lots
 
     def lots_to_qty(self, lots: int) -> Decimal:
         """The Decimal quantity of an integer lot count."""
